@@ -1,0 +1,228 @@
+//! Command-line definitions (clap derive).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Learn low-dimensional invariant mappings with DrLIM (Hadsell, Chopra & LeCun, CVPR 2006).
+#[derive(Parser, Debug)]
+#[command(name = "drlim", version, about, long_about = None, after_help = EXAMPLES)]
+pub struct Cli {
+    /// Worker threads (default: all cores). The same seed and thread count give the same model.
+    #[arg(long, global = true)]
+    pub threads: Option<usize>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+const EXAMPLES: &str = "Examples:
+  drlim demo                                   # the paper's MNIST 4-vs-9 experiment on built-in data
+  drlim fit --data train.npy --net conv --model-out model
+  drlim embed --model model --data test.npy --out test_emb.npy
+  drlim eval --embedding test_emb.npy --labels test_labels.npy \\
+             --reference-embedding train_emb.npy --reference-labels train_labels.npy --data test.npy
+  drlim plot --embedding test_emb.npy --labels test_labels.npy --out test.png";
+
+/// The subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Learn a mapping G_W from the data's nearest-neighbour relations and save it.
+    #[command(
+        after_help = "Example:\n  drlim fit --data train.npy --net conv --model-out model\n  drlim fit --data vectors.csv --net mlp --hidden 64,64 --dim 2 --model-out model --embedding-out train_emb.npy"
+    )]
+    Fit(FitArgs),
+    /// Map data with a trained model (new samples, out of sample).
+    #[command(
+        after_help = "Example:\n  drlim embed --model model --data test.npy --out test_emb.npy"
+    )]
+    Embed(EmbedArgs),
+    /// Measure an embedding: k-NN accuracy, trustworthiness, neighbour vs random distances.
+    #[command(
+        after_help = "Example:\n  drlim eval --embedding test_emb.npy --labels test_labels.npy \\\n             --reference-embedding train_emb.npy --reference-labels train_labels.npy --data test.npy"
+    )]
+    Eval(EvalArgs),
+    /// Draw a 2-D scatter plot of an embedding (PNG or SVG).
+    #[command(
+        after_help = "Example:\n  drlim plot --embedding test_emb.npy --labels test_labels.npy --out test.svg"
+    )]
+    Plot(PlotArgs),
+    /// Run the paper's MNIST 4-vs-9 experiment on the built-in digits; writes ./drlim-demo/.
+    Demo(DemoArgs),
+}
+
+/// Network choice.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NetArg {
+    /// The paper's convnet for 28×28 (or 32×32) grey images.
+    Conv,
+    /// A fully connected network (see --hidden).
+    Mlp,
+}
+
+/// Optimiser choice.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OptimizerArg {
+    /// SGD with momentum (the paper's).
+    Sgd,
+    /// Adam.
+    Adam,
+}
+
+/// Input normalisation choice.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NormaliseArg {
+    /// u8 data divided by 255, float data as it is.
+    Auto,
+    /// Values as they are.
+    None,
+    /// Divide by 255.
+    Unit,
+    /// Per-feature zero mean, unit variance.
+    Standardise,
+}
+
+/// Training hyper-parameters shared by `fit` and `demo`.
+#[derive(Args, Debug, Clone)]
+pub struct TrainArgs {
+    /// Output dimension d.
+    #[arg(long, default_value_t = 2)]
+    pub dim: usize,
+    /// Nearest Euclidean neighbours per sample in input space (the paper: 5).
+    #[arg(long, default_value_t = 5)]
+    pub k: usize,
+    /// Margin m of the contrastive loss.
+    #[arg(long, default_value_t = 1.0)]
+    pub margin: f32,
+    /// Random non-neighbour pairs per neighbour pair and epoch.
+    #[arg(long, default_value_t = 1.0)]
+    pub neg_ratio: f64,
+    /// Epochs (passes over all neighbour pairs).
+    #[arg(long, default_value_t = 30)]
+    pub epochs: usize,
+    /// Pairs per SGD step.
+    #[arg(long, default_value_t = 32)]
+    pub batch: usize,
+    /// Learning rate.
+    #[arg(long, default_value_t = 0.01)]
+    pub lr: f64,
+    /// Learning-rate multiplier per epoch.
+    #[arg(long, default_value_t = 0.95)]
+    pub lr_decay: f64,
+    /// SGD momentum.
+    #[arg(long, default_value_t = 0.9)]
+    pub momentum: f64,
+    /// L2 weight decay.
+    #[arg(long, default_value_t = 0.0)]
+    pub weight_decay: f64,
+    /// Optimiser.
+    #[arg(long, value_enum, default_value_t = OptimizerArg::Sgd)]
+    pub optimizer: OptimizerArg,
+    /// Seed of the initial weights and the pair sampling.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// No progress output.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// `drlim fit`.
+#[derive(Args, Debug)]
+pub struct FitArgs {
+    /// Training data: MNIST IDX (.gz or raw), NPY (u8/f32/f64; n×28×28, n×1×28×28 or n×D) or CSV.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Optional labels (IDX, NPY or one-column CSV), used only to report the training map's
+    /// leave-one-out k-NN accuracy.
+    #[arg(long)]
+    pub labels: Option<PathBuf>,
+    /// The network G_W.
+    #[arg(long, value_enum, default_value_t = NetArg::Conv)]
+    pub net: NetArg,
+    /// Hidden layer widths of the mlp, comma-separated (the paper's NORB net: 20).
+    #[arg(long, value_delimiter = ',', default_value = "256,256")]
+    pub hidden: Vec<usize>,
+    /// Input normalisation (stored in the model and applied again by `embed`).
+    #[arg(long, value_enum, default_value_t = NormaliseArg::Auto)]
+    pub normalise: NormaliseArg,
+    /// Model directory to write (model.safetensors + config.json).
+    #[arg(long)]
+    pub model_out: PathBuf,
+    /// Also write the training data's embedding here (.npy or .csv).
+    #[arg(long)]
+    pub embedding_out: Option<PathBuf>,
+    #[command(flatten)]
+    pub train: TrainArgs,
+}
+
+/// `drlim embed`.
+#[derive(Args, Debug)]
+pub struct EmbedArgs {
+    /// Model directory written by `drlim fit`.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Data to map, in the training data's sample shape.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Output file: .npy (f32, n×d) or .csv.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// `drlim eval`.
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    /// The embedding to measure (.npy or .csv, n×d).
+    #[arg(long)]
+    pub embedding: PathBuf,
+    /// Its labels: k-NN accuracy against the reference embedding (or leave-one-out without one).
+    #[arg(long)]
+    pub labels: Option<PathBuf>,
+    /// Reference embedding (e.g. the training set's) for k-NN classification of the embedding.
+    #[arg(long, requires = "reference_labels")]
+    pub reference_embedding: Option<PathBuf>,
+    /// Labels of the reference embedding.
+    #[arg(long, requires = "reference_embedding")]
+    pub reference_labels: Option<PathBuf>,
+    /// The embedded samples' input data: enables trustworthiness and neighbour-vs-random distances.
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Neighbours of the k-NN classifier and of the input-space neighbour pairs.
+    #[arg(long, default_value_t = 5)]
+    pub k: usize,
+    /// Neighbours of the trustworthiness measure.
+    #[arg(long, default_value_t = 10)]
+    pub trust_k: usize,
+    /// Also write the metrics as JSON to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+}
+
+/// `drlim plot`.
+#[derive(Args, Debug)]
+pub struct PlotArgs {
+    /// The embedding (.npy or .csv, n×d with d ≥ 2; the first two coordinates are drawn).
+    #[arg(long)]
+    pub embedding: PathBuf,
+    /// Labels to colour the points by.
+    #[arg(long)]
+    pub labels: Option<PathBuf>,
+    /// Output image: .png or .svg.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Plot title.
+    #[arg(long, default_value = "DrLIM embedding")]
+    pub title: String,
+}
+
+/// `drlim demo`.
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Output folder.
+    #[arg(long, default_value = "drlim-demo")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub train: TrainArgs,
+}

@@ -1,0 +1,74 @@
+//! One module per subcommand.
+
+mod demo;
+mod embed;
+mod eval;
+mod fit;
+mod plot;
+
+use drlim::{Result, TrainConfig};
+
+use crate::cli::{Cli, Command, NetArg, NormaliseArg, OptimizerArg, TrainArgs};
+
+/// Runs the parsed command.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Fit(a) => fit::run(a),
+        Command::Embed(a) => embed::run(a),
+        Command::Eval(a) => eval::run(a),
+        Command::Plot(a) => plot::run(a),
+        Command::Demo(a) => demo::run(a),
+    }
+}
+
+/// The fit options of the shared training flags.
+pub(crate) fn fit_options(
+    t: &TrainArgs,
+    net: NetArg,
+    hidden: &[usize],
+    normalise: NormaliseArg,
+) -> drlim::FitOptions {
+    drlim::FitOptions {
+        net: match net {
+            NetArg::Conv => drlim::NetKind::Conv,
+            NetArg::Mlp => drlim::NetKind::Mlp {
+                hidden: hidden.to_vec(),
+            },
+        },
+        dim: t.dim,
+        k: t.k,
+        normalise: match normalise {
+            NormaliseArg::Auto => drlim::data::NormaliseMode::Auto,
+            NormaliseArg::None => drlim::data::NormaliseMode::None,
+            NormaliseArg::Unit => drlim::data::NormaliseMode::Unit,
+            NormaliseArg::Standardise => drlim::data::NormaliseMode::Standardise,
+        },
+        train: TrainConfig {
+            epochs: t.epochs,
+            batch: t.batch,
+            lr: t.lr,
+            lr_decay: t.lr_decay,
+            momentum: t.momentum,
+            weight_decay: t.weight_decay,
+            optimizer: match t.optimizer {
+                OptimizerArg::Sgd => drlim::OptimizerKind::Sgd,
+                OptimizerArg::Adam => drlim::OptimizerKind::Adam,
+            },
+            margin: t.margin,
+            neg_ratio: t.neg_ratio,
+            seed: t.seed,
+        },
+    }
+}
+
+/// Prints to stdout unless quiet.
+pub(crate) fn say(quiet: bool, msg: impl std::fmt::Display) {
+    if !quiet {
+        println!("{msg}");
+    }
+}
+
+/// The path as text, for messages.
+pub(crate) fn show(p: &std::path::Path) -> String {
+    p.display().to_string()
+}

@@ -1,0 +1,30 @@
+//! `drlim`: learn a low-dimensional, invariant mapping from neighbour relations (DrLIM,
+//! Hadsell, Chopra & LeCun 2006) and apply it to new data. Thin: parse, call the engine, report.
+
+mod cli;
+mod commands;
+mod progress;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    if let Some(threads) = cli.threads {
+        if let Err(e) = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build_global()
+        {
+            eprintln!("error: --threads {threads}: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    match commands::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! The whole flow through the binary: fit → embed → eval → plot, on real digits.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn fit_embed_eval_plot_on_digits() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_digits(d, "train", 300, 0);
+    write_digits(d, "test", 120, 300);
+    let out = ok(
+        d,
+        &[
+            "fit",
+            "--data",
+            "train.npy",
+            "--labels",
+            "train_labels.npy",
+            "--net",
+            "conv",
+            "--model-out",
+            "M",
+            "--epochs",
+            "4",
+            "--embedding-out",
+            "train_emb.npy",
+        ],
+    );
+    assert!(out.contains("saved the model to M"), "{out}");
+    assert_eq!(
+        files(&d.join("M")),
+        vec!["config.json", "model.safetensors"]
+    );
+    let cfg: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("M/config.json")).unwrap()).unwrap();
+    assert_eq!(cfg["architecture"]["net"], "conv");
+    assert_eq!(cfg["input"]["normalisation"]["kind"], "scale");
+    assert_eq!(cfg["training"]["settings"]["epochs"], 4);
+
+    ok(
+        d,
+        &[
+            "embed", "--model", "M", "--data", "test.npy", "--out", "E.npy",
+        ],
+    );
+    let (shape, e) = read_npy_f32(&d.join("E.npy"));
+    assert_eq!(shape, vec![120, 2]);
+    assert!(e.iter().all(|v| v.is_finite()));
+    ok(
+        d,
+        &[
+            "embed", "--model", "M", "--data", "test.npy", "--out", "E.csv",
+        ],
+    );
+    let csv = std::fs::read_to_string(d.join("E.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 121);
+
+    let out = ok(
+        d,
+        &[
+            "eval",
+            "--embedding",
+            "E.npy",
+            "--labels",
+            "test_labels.npy",
+            "--reference-embedding",
+            "train_emb.npy",
+            "--reference-labels",
+            "train_labels.npy",
+            "--data",
+            "test.npy",
+            "--json",
+            "m.json",
+        ],
+    );
+    assert!(
+        out.contains("5-NN accuracy against the reference embedding"),
+        "{out}"
+    );
+    assert!(out.contains("trustworthiness (10 neighbours)"), "{out}");
+    assert!(out.contains("random pairs"), "{out}");
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("m.json")).unwrap()).unwrap();
+    let acc = m["knn5_accuracy"].as_f64().unwrap();
+    assert!(
+        acc > 0.6,
+        "a 4-epoch map should already separate 4s from 9s better than chance: {acc}"
+    );
+    // no collapse: input-space neighbours are mapped closer together than random pairs
+    assert!(m["pair_distance_ratio"].as_f64().unwrap() < 0.8, "{m}");
+
+    ok(
+        d,
+        &[
+            "plot",
+            "--embedding",
+            "E.npy",
+            "--labels",
+            "test_labels.npy",
+            "--out",
+            "p.png",
+        ],
+    );
+    ok(d, &["plot", "--embedding", "E.csv", "--out", "p.svg"]);
+    assert_eq!(&std::fs::read(d.join("p.png")).unwrap()[1..4], b"PNG");
+    assert!(std::fs::read_to_string(d.join("p.svg"))
+        .unwrap()
+        .contains("<svg"));
+}
+
+#[test]
+fn same_seed_same_model_and_embedding() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_digits(d, "train", 120, 0);
+    for m in ["A", "B"] {
+        ok(
+            d,
+            &[
+                "fit",
+                "--data",
+                "train.npy",
+                "--model-out",
+                m,
+                "--epochs",
+                "2",
+                "--seed",
+                "7",
+                "--quiet",
+            ],
+        );
+        ok(
+            d,
+            &[
+                "embed",
+                "--model",
+                m,
+                "--data",
+                "train.npy",
+                "--out",
+                &format!("{m}.npy"),
+                "--quiet",
+            ],
+        );
+    }
+    assert_eq!(
+        std::fs::read(d.join("A/model.safetensors")).unwrap(),
+        std::fs::read(d.join("B/model.safetensors")).unwrap()
+    );
+    assert_eq!(
+        std::fs::read(d.join("A.npy")).unwrap(),
+        std::fs::read(d.join("B.npy")).unwrap()
+    );
+}
+
+#[test]
+fn mlp_on_csv_vectors() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // two noisy lines in 5-D
+    let mut text = String::from("a,b,c,d,e\n");
+    for i in 0..80 {
+        let t = i as f32 / 80.0;
+        let off = if i % 2 == 0 { 3.0 } else { -3.0 };
+        text += &format!(
+            "{},{},{},{},{}\n",
+            t,
+            off + t,
+            0.5 * t,
+            off,
+            (i % 7) as f32 * 0.01
+        );
+    }
+    std::fs::write(d.join("v.csv"), text).unwrap();
+    let out = ok(
+        d,
+        &[
+            "fit",
+            "--data",
+            "v.csv",
+            "--net",
+            "mlp",
+            "--hidden",
+            "16",
+            "--dim",
+            "3",
+            "--model-out",
+            "M",
+            "--epochs",
+            "3",
+            "--normalise",
+            "standardise",
+        ],
+    );
+    assert!(out.contains("saved the model"), "{out}");
+    ok(
+        d,
+        &["embed", "--model", "M", "--data", "v.csv", "--out", "E.npy"],
+    );
+    assert_eq!(read_npy_f32(&d.join("E.npy")).0, vec![80, 3]);
+}
+
+#[test]
+fn help_lists_commands_and_examples() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = ok(dir.path(), &["--help"]);
+    for w in ["fit", "embed", "eval", "plot", "demo", "Examples:"] {
+        assert!(out.contains(w), "{w}: {out}");
+    }
+    let out = ok(dir.path(), &["fit", "--help"]);
+    for w in [
+        "--k",
+        "--margin",
+        "--neg-ratio",
+        "--epochs",
+        "--batch",
+        "--lr",
+        "--momentum",
+        "--seed",
+        "--dim",
+    ] {
+        assert!(out.contains(w), "{w}: {out}");
+    }
+}

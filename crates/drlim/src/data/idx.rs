@@ -1,0 +1,218 @@
+//! MNIST IDX files (LeCun's format), gzipped or raw.
+//!
+//! Header: two zero bytes, a type code (0x08 = u8, 0x0D = f32, 0x0E = f64 here), the number of
+//! dimensions, then one big-endian u32 per dimension; then the data, big-endian.
+
+use std::io::Read;
+use std::path::Path;
+
+use super::{read_file, Dataset, SourceDtype};
+use crate::error::{Error, Result};
+
+struct Idx {
+    dtype: SourceDtype,
+    dims: Vec<usize>,
+    values: Vec<f32>,
+}
+
+pub(super) fn load_data(path: &Path) -> Result<Dataset> {
+    data_from_bytes(path, &read_file(path)?)
+}
+
+pub(super) fn load_labels(path: &Path) -> Result<Vec<i64>> {
+    labels_from_bytes(path, &read_file(path)?)
+}
+
+pub(super) fn data_from_bytes(path: &Path, bytes: &[u8]) -> Result<Dataset> {
+    let idx = parse(path, bytes)?;
+    if idx.dims.len() < 2 {
+        return Err(Error::data(
+            path,
+            format!("an IDX data file needs at least 2 dimensions (n × features), this one has {} (is it a labels file?)", idx.dims.len()),
+        ));
+    }
+    Dataset::new(
+        path,
+        idx.values,
+        idx.dims[0],
+        idx.dims[1..].to_vec(),
+        idx.dtype,
+    )
+}
+
+pub(super) fn labels_from_bytes(path: &Path, bytes: &[u8]) -> Result<Vec<i64>> {
+    let idx = parse(path, bytes)?;
+    if idx.dims.len() != 1 {
+        return Err(Error::data(
+            path,
+            format!(
+                "an IDX labels file has 1 dimension, this one has {} (is it an images file?)",
+                idx.dims.len()
+            ),
+        ));
+    }
+    let as_f64: Vec<f64> = idx.values.iter().map(|&v| v as f64).collect();
+    super::whole_labels(path, &as_f64)
+}
+
+fn gunzip_if_needed(path: &Path, bytes: &[u8]) -> Result<Vec<u8>> {
+    if bytes.len() >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b {
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(bytes)
+            .read_to_end(&mut out)
+            .map_err(|e| Error::data(path, format!("corrupt or truncated gzip stream: {e}")))?;
+        Ok(out)
+    } else {
+        Ok(bytes.to_vec())
+    }
+}
+
+fn parse(path: &Path, raw: &[u8]) -> Result<Idx> {
+    let bytes = gunzip_if_needed(path, raw)?;
+    if bytes.len() < 4 {
+        return Err(Error::data(
+            path,
+            "too short to be an IDX file (no 4-byte magic number)",
+        ));
+    }
+    if bytes[0] != 0 || bytes[1] != 0 {
+        return Err(Error::data(
+            path,
+            format!(
+                "not an IDX file: bad magic number 0x{:02x}{:02x}{:02x}{:02x} (expected 0x0000TTNN; use .npy or .csv names for those formats)",
+                bytes[0], bytes[1], bytes[2], bytes[3]
+            ),
+        ));
+    }
+    let (dtype, width) = match bytes[2] {
+        0x08 => (SourceDtype::U8, 1),
+        0x0D => (SourceDtype::F32, 4),
+        0x0E => (SourceDtype::F64, 8),
+        t => return Err(Error::data(
+            path,
+            format!(
+                "IDX element type 0x{t:02x} is not supported (u8 0x08, f32 0x0D and f64 0x0E are)"
+            ),
+        )),
+    };
+    let ndim = bytes[3] as usize;
+    if ndim == 0 {
+        return Err(Error::data(path, "IDX header declares 0 dimensions"));
+    }
+    let header = 4 + 4 * ndim;
+    if bytes.len() < header {
+        return Err(Error::data(path, "truncated IDX header"));
+    }
+    let dims: Vec<usize> = (0..ndim)
+        .map(|i| u32::from_be_bytes(bytes[4 + 4 * i..8 + 4 * i].try_into().unwrap()) as usize)
+        .collect();
+    let count = dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+    let count =
+        count.ok_or_else(|| Error::data(path, format!("IDX dimensions {dims:?} overflow")))?;
+    let body = &bytes[header..];
+    let expected = count.checked_mul(width).unwrap_or(usize::MAX);
+    if body.len() != expected {
+        let what = if body.len() < expected {
+            "truncated"
+        } else {
+            "has trailing bytes"
+        };
+        return Err(Error::data(
+            path,
+            format!("IDX data {what}: dimensions {dims:?} need {expected} bytes after the header, found {}", body.len()),
+        ));
+    }
+    let values: Vec<f32> = match dtype {
+        SourceDtype::U8 => body.iter().map(|&b| b as f32).collect(),
+        SourceDtype::F32 => body
+            .chunks_exact(4)
+            .map(|c| f32::from_be_bytes(c.try_into().unwrap()))
+            .collect(),
+        SourceDtype::F64 => body
+            .chunks_exact(8)
+            .map(|c| f64::from_be_bytes(c.try_into().unwrap()) as f32)
+            .collect(),
+    };
+    Ok(Idx {
+        dtype,
+        dims,
+        values,
+    })
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use std::io::Write;
+
+    /// Raw IDX bytes for u8 data of the given dimensions.
+    pub(crate) fn idx_u8(dims: &[u32], data: &[u8]) -> Vec<u8> {
+        let mut v = vec![0, 0, 0x08, dims.len() as u8];
+        for d in dims {
+            v.extend_from_slice(&d.to_be_bytes());
+        }
+        v.extend_from_slice(data);
+        v
+    }
+
+    fn gz(bytes: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(bytes).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn reads_raw_and_gzipped_images_and_labels() {
+        let raw = idx_u8(&[2, 2, 3], &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 255]);
+        for bytes in [raw.clone(), gz(&raw)] {
+            let d = data_from_bytes(Path::new("x"), &bytes).unwrap();
+            assert_eq!(
+                (d.n, d.shape.clone(), d.dtype),
+                (2, vec![2, 3], SourceDtype::U8)
+            );
+            assert_eq!(d.row(1), &[6.0, 7.0, 8.0, 9.0, 10.0, 255.0]);
+        }
+        let labels = labels_from_bytes(Path::new("l"), &gz(&idx_u8(&[3], &[4, 9, 4]))).unwrap();
+        assert_eq!(labels, vec![4, 9, 4]);
+    }
+
+    #[test]
+    fn rejects_bad_magic_truncation_and_corrupt_gzip() {
+        let p = Path::new("images.idx");
+        let raw = idx_u8(&[2, 2, 2], &[1; 8]);
+        let mut bad = raw.clone();
+        bad[0] = 7;
+        assert!(data_from_bytes(p, &bad)
+            .unwrap_err()
+            .to_string()
+            .contains("bad magic"));
+        let mut t = raw.clone();
+        t[2] = 0x0B;
+        assert!(data_from_bytes(p, &t)
+            .unwrap_err()
+            .to_string()
+            .contains("element type 0x0b"));
+        let e = data_from_bytes(p, &raw[..raw.len() - 3])
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("images.idx: IDX data truncated"), "{e}");
+        let g = gz(&raw);
+        let e = data_from_bytes(p, &g[..g.len() / 2])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("gzip"), "{e}");
+        let mut c = g.clone();
+        let mid = c.len() / 2;
+        c[mid] ^= 0xff;
+        c[mid + 1] ^= 0xff;
+        assert!(data_from_bytes(p, &c).is_err());
+        assert!(data_from_bytes(p, &idx_u8(&[0, 28, 28], &[]))
+            .unwrap_err()
+            .to_string()
+            .contains("empty"));
+        assert!(labels_from_bytes(p, &raw)
+            .unwrap_err()
+            .to_string()
+            .contains("images file"));
+    }
+}

@@ -1,0 +1,191 @@
+//! Data in: loading MNIST IDX, NPY and CSV files into one validated [`Dataset`], labels, and the
+//! input normalisation that the model stores and applies again when embedding.
+
+mod csv;
+mod idx;
+mod normalise;
+mod npy;
+
+pub use normalise::{Normalisation, NormaliseMode};
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// The element type a dataset was stored as on disk (it decides the default normalisation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceDtype {
+    /// Unsigned bytes, such as 8-bit grey images.
+    U8,
+    /// 32-bit floats.
+    F32,
+    /// 64-bit floats.
+    F64,
+}
+
+/// `n` samples, each an array of `shape`, as row-major f32 values (validated finite).
+#[derive(Clone, Debug)]
+pub struct Dataset {
+    /// All values, sample after sample (`n × dim()`).
+    pub values: Vec<f32>,
+    /// Number of samples.
+    pub n: usize,
+    /// Shape of one sample: `[h, w]` for single-channel images, `[d]` for vectors.
+    pub shape: Vec<usize>,
+    /// What the file stored.
+    pub dtype: SourceDtype,
+}
+
+impl Dataset {
+    /// Builds a dataset from raw values, checking sizes, emptiness and finiteness.
+    /// `origin` names the source in errors.
+    pub fn new(
+        origin: impl AsRef<Path>,
+        values: Vec<f32>,
+        n: usize,
+        shape: Vec<usize>,
+        dtype: SourceDtype,
+    ) -> Result<Self> {
+        let origin = origin.as_ref();
+        let dim: usize = shape.iter().product();
+        if n == 0 || dim == 0 {
+            return Err(Error::data(origin, "holds no samples (the data is empty)"));
+        }
+        if values.len() != n * dim {
+            return Err(Error::data(
+                origin,
+                format!(
+                    "expected {} values for {n} samples of shape {shape:?}, got {}",
+                    n * dim,
+                    values.len()
+                ),
+            ));
+        }
+        if let Some(pos) = values.iter().position(|v| !v.is_finite()) {
+            let what = if values[pos].is_nan() {
+                "NaN"
+            } else {
+                "an infinite value"
+            };
+            return Err(Error::data(
+                origin,
+                format!(
+                    "sample {} (0-based), feature {} holds {what}: the data must be finite",
+                    pos / dim,
+                    pos % dim
+                ),
+            ));
+        }
+        Ok(Self {
+            values,
+            n,
+            shape,
+            dtype,
+        })
+    }
+
+    /// Values per sample.
+    pub fn dim(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// The values of sample `i`.
+    pub fn row(&self, i: usize) -> &[f32] {
+        let d = self.dim();
+        &self.values[i * d..(i + 1) * d]
+    }
+
+    /// A new dataset made of the samples at `indices`, in that order.
+    pub fn select(&self, indices: &[usize]) -> Dataset {
+        let mut values = Vec::with_capacity(indices.len() * self.dim());
+        for &i in indices {
+            values.extend_from_slice(self.row(i));
+        }
+        Dataset {
+            values,
+            n: indices.len(),
+            shape: self.shape.clone(),
+            dtype: self.dtype,
+        }
+    }
+}
+
+/// Loads a dataset, choosing the reader from the file: `.npy` → NPY, `.csv`/`.tsv` → CSV,
+/// anything else (`.gz` or raw) is read as MNIST IDX.
+pub fn load(path: &Path) -> Result<Dataset> {
+    match extension(path).as_deref() {
+        Some("npy") => npy::load_data(path),
+        Some("csv") | Some("tsv") | Some("txt") => csv::load_data(path),
+        _ => idx::load_data(path),
+    }
+}
+
+/// Loads one integer label per sample from IDX labels, NPY (1-D, or n×1, integer or
+/// whole-number floats) or CSV (one column, optional header).
+pub fn load_labels(path: &Path) -> Result<Vec<i64>> {
+    match extension(path).as_deref() {
+        Some("npy") => npy::load_labels(path),
+        Some("csv") | Some("tsv") | Some("txt") => csv::load_labels(path),
+        _ => idx::load_labels(path),
+    }
+}
+
+/// Loads labels and checks that there is one per sample of a dataset of `n` samples.
+pub fn load_labels_for(path: &Path, n: usize) -> Result<Vec<i64>> {
+    let labels = load_labels(path)?;
+    if labels.len() != n {
+        return Err(Error::data(
+            path,
+            format!("holds {} labels but the data has {n} samples", labels.len()),
+        ));
+    }
+    Ok(labels)
+}
+
+/// Reads an IDX file from bytes (gzipped or raw), as shipped in the binary.
+pub fn idx_from_bytes(origin: &str, bytes: &[u8]) -> Result<Dataset> {
+    idx::data_from_bytes(Path::new(origin), bytes)
+}
+
+/// Reads IDX labels from bytes (gzipped or raw).
+pub fn idx_labels_from_bytes(origin: &str, bytes: &[u8]) -> Result<Vec<i64>> {
+    idx::labels_from_bytes(Path::new(origin), bytes)
+}
+
+fn extension(path: &Path) -> Option<String> {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase())
+}
+
+/// Reads a whole file, naming it in the error.
+pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| {
+        let why = match e.kind() {
+            std::io::ErrorKind::NotFound => "no such file".to_string(),
+            _ => e.to_string(),
+        };
+        Error::data(path, format!("cannot read: {why}"))
+    })
+}
+
+/// Turns a labels vector of whole-number floats into integers, naming the first that is not.
+pub(crate) fn whole_labels(path: &Path, values: &[f64]) -> Result<Vec<i64>> {
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| {
+            if v.is_finite() && v.fract() == 0.0 {
+                Ok(v as i64)
+            } else {
+                Err(Error::data(
+                    path,
+                    format!("label {i} (0-based) is {v}, not a whole number"),
+                ))
+            }
+        })
+        .collect()
+}

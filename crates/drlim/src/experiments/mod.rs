@@ -1,0 +1,79 @@
+//! The paper's experiments on built-in data. The MNIST sample (10,000 digits, see
+//! `assets/mnist-10k/README.md`) is embedded in the binary so that they run with no download.
+
+pub mod mnist_4_9;
+
+use crate::data::{idx_from_bytes, idx_labels_from_bytes, Dataset};
+use crate::error::Result;
+
+static MNIST_IMAGES: &[u8] = include_bytes!("../../assets/mnist-10k/images-idx3-ubyte.gz");
+static MNIST_LABELS: &[u8] = include_bytes!("../../assets/mnist-10k/labels-idx1-ubyte.gz");
+
+/// The built-in 10,000 MNIST digits (u8, 28×28) and their labels.
+pub fn builtin_mnist() -> Result<(Dataset, Vec<i64>)> {
+    let images = idx_from_bytes("built-in images-idx3-ubyte.gz", MNIST_IMAGES)?;
+    let labels = idx_labels_from_bytes("built-in labels-idx1-ubyte.gz", MNIST_LABELS)?;
+    Ok((images, labels))
+}
+
+/// Slant of each 28×28 image from its second-order moments, μ11/μ02 (the horizontal shear per
+/// row used for MNIST deskewing); positive when the top of the digit leans right.
+pub fn slant(images: &Dataset) -> Vec<f32> {
+    let (h, w) = (images.shape[0], images.shape[images.shape.len() - 1]);
+    (0..images.n)
+        .map(|i| {
+            let img = images.row(i);
+            let (mut m, mut r0, mut c0) = (0f64, 0f64, 0f64);
+            for r in 0..h {
+                for c in 0..w {
+                    let v = img[r * w + c] as f64;
+                    m += v;
+                    r0 += v * r as f64;
+                    c0 += v * c as f64;
+                }
+            }
+            if m == 0.0 {
+                return 0.0;
+            }
+            let (r0, c0) = (r0 / m, c0 / m);
+            let (mut mu11, mut mu02) = (0f64, 0f64);
+            for r in 0..h {
+                for c in 0..w {
+                    let v = img[r * w + c] as f64;
+                    mu11 += v * (r as f64 - r0) * (c as f64 - c0);
+                    mu02 += v * (r as f64 - r0).powi(2);
+                }
+            }
+            (-(mu11 / mu02)) as f32
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_mnist_is_complete() {
+        let (images, labels) = builtin_mnist().unwrap();
+        assert_eq!(
+            (images.n, images.shape.clone(), labels.len()),
+            (10_000, vec![28, 28], 10_000)
+        );
+        let fours = labels.iter().filter(|&&l| l == 4).count();
+        let nines = labels.iter().filter(|&&l| l == 9).count();
+        assert_eq!((fours, nines), (980, 978));
+    }
+
+    #[test]
+    fn slant_sign_follows_the_lean() {
+        // a diagonal stroke from bottom-left to top-right leans right
+        let mut v = vec![0f32; 28 * 28];
+        for r in 4..24 {
+            let c = 27 - r;
+            v[r * 28 + c] = 255.0;
+        }
+        let d = Dataset::new("x", v, 1, vec![28, 28], crate::data::SourceDtype::U8).unwrap();
+        assert!(slant(&d)[0] > 0.5);
+    }
+}

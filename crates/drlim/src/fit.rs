@@ -1,0 +1,165 @@
+//! The whole fitting pipeline in one call: data → neighbours → pairs → model → training, and
+//! the [`Model`] handle that saves, loads and embeds.
+
+use std::path::Path;
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::tensor::Device;
+
+use crate::data::{Dataset, NormaliseMode};
+use crate::embed::embed;
+use crate::error::Result;
+use crate::model::{load_model, save_model, Architecture, InputSpec, ModelConfig, Net};
+use crate::neighbours::{KnnSource, NeighbourGraph, NeighbourSource, Points};
+use crate::train::{train, EpochReport, TrainConfig, TrainObserver};
+
+/// Which network to fit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NetKind {
+    /// The paper's convnet (28×28 or 32×32 images).
+    Conv,
+    /// A fully connected network with these hidden widths.
+    Mlp {
+        /// Hidden layer widths.
+        hidden: Vec<usize>,
+    },
+}
+
+/// Everything `fit` needs besides the data.
+#[derive(Clone, Debug)]
+pub struct FitOptions {
+    /// The network.
+    pub net: NetKind,
+    /// Output dimension d.
+    pub dim: usize,
+    /// Nearest neighbours per sample in input space.
+    pub k: usize,
+    /// Input normalisation.
+    pub normalise: NormaliseMode,
+    /// Training settings.
+    pub train: TrainConfig,
+}
+
+impl Default for FitOptions {
+    fn default() -> Self {
+        Self {
+            net: NetKind::Conv,
+            dim: 2,
+            k: 5,
+            normalise: NormaliseMode::Auto,
+            train: TrainConfig::default(),
+        }
+    }
+}
+
+/// A trained mapping: the network and its configuration.
+pub struct Model {
+    /// G_W.
+    pub net: Net,
+    /// Architecture, input specification and training record.
+    pub config: ModelConfig,
+}
+
+impl Model {
+    /// Loads a model directory onto `device`.
+    pub fn load(dir: &Path, device: &Device) -> Result<Self> {
+        let (net, config) = load_model(dir, device)?;
+        Ok(Self { net, config })
+    }
+
+    /// Saves into a model directory (created if missing; files written atomically).
+    pub fn save(&self, dir: &Path) -> Result<()> {
+        save_model(dir, &self.net, &self.config)
+    }
+
+    /// Output dimension d.
+    pub fn dim(&self) -> usize {
+        self.config.architecture.dim()
+    }
+
+    /// Maps new samples (out of sample) to `data.n × d` output coordinates. `origin` names the
+    /// data in errors (for instance when its shape differs from the training data's).
+    pub fn embed(&self, data: &Dataset, origin: &str) -> Result<Vec<f32>> {
+        let arch = &self.config.architecture;
+        let inputs = self.config.input.prepare(arch, data, origin)?;
+        let net = self.net.valid();
+        let device = net
+            .devices()
+            .into_iter()
+            .next()
+            .unwrap_or_else(Device::flex);
+        Ok(embed(&net, &inputs, arch.input_dim(), &device))
+    }
+}
+
+/// The outcome of [`fit`].
+pub struct Fitted {
+    /// The trained model (after a divergence: the last good one).
+    pub model: Model,
+    /// The neighbour graph that was trained on.
+    pub graph: NeighbourGraph,
+    /// One report per completed epoch.
+    pub history: Vec<EpochReport>,
+    /// Seconds spent building the neighbour graph.
+    pub graph_seconds: f64,
+    /// Set when training diverged (the model is then the last good one).
+    pub diverged: Option<crate::Error>,
+}
+
+/// Learns a mapping of `data` (named `origin` in errors) with the k-NN neighbour graph.
+pub fn fit(
+    data: &Dataset,
+    origin: &str,
+    options: &FitOptions,
+    device: &Device,
+    observer: &mut dyn TrainObserver,
+) -> Result<Fitted> {
+    options.train.validate()?;
+    if options.dim == 0 {
+        return Err(crate::Error::param("--dim must be at least 1"));
+    }
+    let arch = match &options.net {
+        NetKind::Conv => Architecture::Conv { dim: options.dim },
+        NetKind::Mlp { hidden } => Architecture::Mlp {
+            input_dim: data.dim(),
+            hidden: hidden.clone(),
+            dim: options.dim,
+        },
+    };
+    let input = InputSpec::for_training(&arch, data, options.normalise, origin)?;
+    let normalised = input.normalisation.apply(data);
+    let t0 = Instant::now();
+    let source = KnnSource { k: options.k };
+    let graph = source.graph(&Points::new(&normalised, data.dim()))?;
+    let graph_seconds = t0.elapsed().as_secs_f64();
+    observer.on_graph(graph.len(), &source.describe(), graph_seconds);
+    let inputs = input.prepare(&arch, data, origin)?;
+    let trained = train(&arch, &inputs, &graph, &options.train, device, observer)?;
+    let training = serde_json::json!({
+        "settings": options.train,
+        "neighbours": source.describe(),
+        "n_train": data.n,
+        "neighbour_pairs": graph.len(),
+        "epochs_completed": trained.history.len(),
+        "final_loss": trained.history.last().map(|r| r.loss),
+        "diverged": trained.diverged.as_ref().map(|e| e.to_string()),
+    });
+    let config = ModelConfig {
+        drlim_version: env!("CARGO_PKG_VERSION").to_string(),
+        architecture: arch,
+        input,
+        seed: options.train.seed,
+        training,
+    };
+    Ok(Fitted {
+        model: Model {
+            net: trained.net.valid(),
+            config,
+        },
+        graph,
+        history: trained.history,
+        graph_seconds,
+        diverged: trained.diverged,
+    })
+}

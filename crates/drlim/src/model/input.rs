@@ -1,0 +1,165 @@
+//! What the network takes: the per-sample shape it was trained on, the normalisation, and how
+//! a dataset becomes the network's flat input rows (normalised, and for the convnet padded to
+//! 32×32 as in the paper).
+
+use serde::{Deserialize, Serialize};
+
+use super::{Architecture, CONV_INPUT_SIDE};
+use crate::data::{Dataset, Normalisation, NormaliseMode, SourceDtype};
+use crate::error::{Error, Result};
+
+/// The input side of a model, stored in `config.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InputSpec {
+    /// Shape of one training sample as read from the file (e.g. `[28, 28]` or `[784]`).
+    pub shape: Vec<usize>,
+    /// The element type of the training file.
+    pub dtype: SourceDtype,
+    /// Normalisation fixed by the training data.
+    pub normalisation: Normalisation,
+}
+
+/// The image side of a conv input of `values` values per sample, if it is one the net takes.
+fn conv_side(shape: &[usize]) -> Option<usize> {
+    match shape {
+        [h, w] if h == w && (*h == 28 || *h == CONV_INPUT_SIDE) => Some(*h),
+        [784] => Some(28),
+        [1024] => Some(CONV_INPUT_SIDE),
+        _ => None,
+    }
+}
+
+impl InputSpec {
+    /// Fixes the input side for training `arch` on `data` (named `origin` in errors).
+    pub fn for_training(
+        arch: &Architecture,
+        data: &Dataset,
+        mode: NormaliseMode,
+        origin: &str,
+    ) -> Result<Self> {
+        match arch {
+            Architecture::Conv { .. } if conv_side(&data.shape).is_none() => {
+                return Err(Error::data(
+                    origin,
+                    format!(
+                        "the conv net takes 28×28 (padded to 32×32) or 32×32 single-channel images, but the samples have shape {:?}; use --net mlp for vectors",
+                        data.shape
+                    ),
+                ))
+            }
+            Architecture::Mlp { input_dim, .. } if *input_dim != data.dim() => {
+                return Err(Error::param(format!("the mlp takes {input_dim} inputs but the samples of {origin} have {}", data.dim())))
+            }
+            _ => {}
+        }
+        Ok(Self {
+            shape: data.shape.clone(),
+            dtype: data.dtype,
+            normalisation: Normalisation::fit(mode, data),
+        })
+    }
+
+    /// The normalisation's kind, for messages.
+    pub fn normalisation_kind(&self) -> &'static str {
+        match self.normalisation {
+            crate::data::Normalisation::None => "none",
+            crate::data::Normalisation::Scale { .. } => "scale",
+            crate::data::Normalisation::Standardise { .. } => "standardise",
+        }
+    }
+
+    /// Values per sample.
+    pub fn dim(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// The network's input rows for `data`: checked against the training shape, normalised,
+    /// padded for the convnet. `origin` names the data in errors.
+    pub fn prepare(&self, arch: &Architecture, data: &Dataset, origin: &str) -> Result<Vec<f32>> {
+        if data.dim() != self.dim() {
+            return Err(Error::data(
+                origin,
+                format!(
+                    "samples have {} values (shape {:?}) but the model was trained on {} (shape {:?})",
+                    data.dim(),
+                    data.shape,
+                    self.dim(),
+                    self.shape
+                ),
+            ));
+        }
+        let values = self.normalisation.apply(data);
+        match arch {
+            Architecture::Mlp { .. } => Ok(values),
+            Architecture::Conv { .. } => {
+                let side = conv_side(&self.shape).expect("checked at training");
+                Ok(pad_images(&values, data.n, side))
+            }
+        }
+    }
+}
+
+/// Zero-pads square images of `side` to 32×32, centred (28 → 2 pixels on each side).
+pub fn pad_images(values: &[f32], n: usize, side: usize) -> Vec<f32> {
+    let s = CONV_INPUT_SIDE;
+    if side == s {
+        return values.to_vec();
+    }
+    let off = (s - side) / 2;
+    let mut out = vec![0f32; n * s * s];
+    for i in 0..n {
+        let img = &values[i * side * side..(i + 1) * side * side];
+        let dst = &mut out[i * s * s..(i + 1) * s * s];
+        for r in 0..side {
+            dst[(r + off) * s + off..(r + off) * s + off + side]
+                .copy_from_slice(&img[r * side..(r + 1) * side]);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pads_28_to_32_centred() {
+        let img: Vec<f32> = (0..784).map(|v| v as f32).collect();
+        let out = pad_images(&img, 1, 28);
+        assert_eq!(out.len(), 1024);
+        assert_eq!(out[0], 0.0);
+        assert_eq!(out[2 * 32 + 2], 0.0); // img[0] = 0
+        assert_eq!(out[2 * 32 + 3], 1.0);
+        assert_eq!(out[29 * 32 + 29], 783.0);
+        assert_eq!(out[30 * 32 + 30], 0.0);
+    }
+
+    #[test]
+    fn conv_rejects_wrong_image_sizes_and_models_reject_other_dims() {
+        let d = Dataset::new("x", vec![0.0; 2 * 900], 2, vec![30, 30], SourceDtype::U8).unwrap();
+        let e = InputSpec::for_training(
+            &Architecture::Conv { dim: 2 },
+            &d,
+            NormaliseMode::Auto,
+            "x.npy",
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().starts_with("x.npy: the conv net takes 28×28"),
+            "{e}"
+        );
+        let ok = Dataset::new("x", vec![0.0; 784], 1, vec![28, 28], SourceDtype::U8).unwrap();
+        let spec = InputSpec::for_training(
+            &Architecture::Conv { dim: 2 },
+            &ok,
+            NormaliseMode::Auto,
+            "x",
+        )
+        .unwrap();
+        let e = spec
+            .prepare(&Architecture::Conv { dim: 2 }, &d, "new.npy")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("new.npy: samples have 900 values"), "{e}");
+    }
+}

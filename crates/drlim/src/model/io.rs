@@ -1,0 +1,219 @@
+//! Model directories: `model.safetensors` (weights in PyTorch `state_dict` names and layouts,
+//! so that a PyTorch module of the same shape loads them with `load_state_dict`) and
+//! `config.json` (architecture, input, training settings, seed, drlim version). Both files are
+//! written atomically.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use burn::tensor::Device;
+use safetensors::tensor::{Dtype, TensorView};
+use serde::{Deserialize, Serialize};
+
+use super::{Architecture, InputSpec, Net};
+use crate::error::{Error, Result};
+use crate::output::write_bytes;
+
+/// Name of the weights file in a model directory.
+pub const WEIGHTS_FILE: &str = "model.safetensors";
+/// Name of the configuration file in a model directory.
+pub const CONFIG_FILE: &str = "config.json";
+
+/// Everything about a model but its weights (`config.json`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ModelConfig {
+    /// The drlim version that wrote the model.
+    pub drlim_version: String,
+    /// The network.
+    pub architecture: Architecture,
+    /// The input shape and normalisation.
+    pub input: InputSpec,
+    /// The seed of the initialisation and pair sampling.
+    pub seed: u64,
+    /// How the model was trained (settings, neighbour source, outcome), free-form.
+    pub training: serde_json::Value,
+}
+
+/// Writes `net` and `config` into `dir` (created if missing).
+pub fn save_model(dir: &Path, net: &Net, config: &ModelConfig) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::output(dir, e))?;
+    let weights = net.weights();
+    let bytes: Vec<(String, Vec<usize>, Vec<u8>)> = weights
+        .into_iter()
+        .map(|(name, shape, vals)| {
+            (
+                name,
+                shape,
+                vals.iter().flat_map(|v| v.to_le_bytes()).collect(),
+            )
+        })
+        .collect();
+    let views: Vec<(String, TensorView)> = bytes
+        .iter()
+        .map(|(name, shape, b)| {
+            (
+                name.clone(),
+                TensorView::new(Dtype::F32, shape.clone(), b).expect("consistent tensor"),
+            )
+        })
+        .collect();
+    let meta = HashMap::from([("format".to_string(), "pt".to_string())]);
+    let blob = safetensors::serialize(views, Some(meta))
+        .map_err(|e| Error::output(dir.join(WEIGHTS_FILE), e))?;
+    write_bytes(&dir.join(WEIGHTS_FILE), &blob)?;
+    let json = serde_json::to_vec_pretty(config).expect("config serialises");
+    write_bytes(&dir.join(CONFIG_FILE), &json)
+}
+
+/// Loads a model directory onto `device`, checking that it is complete and consistent.
+pub fn load_model(dir: &Path, device: &Device) -> Result<(Net, ModelConfig)> {
+    if !dir.exists() {
+        return Err(Error::model(dir, "model directory does not exist"));
+    }
+    if !dir.is_dir() {
+        return Err(Error::model(dir, "is a file, not a model directory"));
+    }
+    let cfg_path = dir.join(CONFIG_FILE);
+    let w_path = dir.join(WEIGHTS_FILE);
+    for p in [&cfg_path, &w_path] {
+        if !p.is_file() {
+            return Err(Error::model(
+                dir,
+                format!(
+                    "incomplete model directory: {} is missing",
+                    p.file_name().unwrap().to_string_lossy()
+                ),
+            ));
+        }
+    }
+    let cfg_bytes = std::fs::read(&cfg_path)
+        .map_err(|e| Error::model(&cfg_path, format!("cannot read: {e}")))?;
+    let config: ModelConfig = serde_json::from_slice(&cfg_bytes)
+        .map_err(|e| Error::model(&cfg_path, format!("not a valid drlim model config: {e}")))?;
+    if config.architecture.dim() == 0 {
+        return Err(Error::model(&cfg_path, "output dimension is 0"));
+    }
+    let w_bytes =
+        std::fs::read(&w_path).map_err(|e| Error::model(&w_path, format!("cannot read: {e}")))?;
+    let st = safetensors::SafeTensors::deserialize(&w_bytes)
+        .map_err(|e| Error::model(&w_path, format!("not a valid safetensors file: {e}")))?;
+    let expected = config.architecture.weight_shapes();
+    let mut values: HashMap<String, Vec<f32>> = HashMap::new();
+    for (name, shape) in &expected {
+        let t = st.tensor(name).map_err(|_| {
+            Error::model(
+                &w_path,
+                format!("tensor '{name}' is missing: the weights are not those of the {} network in config.json", config.architecture.name()),
+            )
+        })?;
+        if t.dtype() != Dtype::F32 {
+            return Err(Error::model(
+                &w_path,
+                format!("tensor '{name}' is {:?}, expected F32", t.dtype()),
+            ));
+        }
+        if t.shape() != shape.as_slice() {
+            return Err(Error::model(
+                &w_path,
+                format!(
+                    "tensor '{name}' has shape {:?} but config.json's architecture needs {shape:?}",
+                    t.shape()
+                ),
+            ));
+        }
+        let v: Vec<f32> = t
+            .data()
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+            .collect();
+        if v.iter().any(|x| !x.is_finite()) {
+            return Err(Error::model(
+                &w_path,
+                format!("tensor '{name}' holds NaN or infinite values"),
+            ));
+        }
+        values.insert(name.clone(), v);
+    }
+    if st.len() != expected.len() {
+        let extra: Vec<String> = st
+            .names()
+            .into_iter()
+            .filter(|n| !values.contains_key(*n))
+            .map(str::to_string)
+            .collect();
+        return Err(Error::model(
+            &w_path,
+            format!(
+                "unexpected tensors {extra:?} for the {} network in config.json",
+                config.architecture.name()
+            ),
+        ));
+    }
+    let net = Net::from_weights(&config.architecture, device, |name| {
+        values.remove(name).expect("checked above")
+    });
+    Ok((net, config))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::{Normalisation, SourceDtype};
+
+    fn config(arch: Architecture) -> ModelConfig {
+        ModelConfig {
+            drlim_version: "test".into(),
+            input: InputSpec {
+                shape: vec![arch.input_dim()],
+                dtype: SourceDtype::F32,
+                normalisation: Normalisation::None,
+            },
+            architecture: arch,
+            seed: 1,
+            training: serde_json::json!({}),
+        }
+    }
+
+    #[test]
+    fn round_trips_and_rejects_incomplete_or_mismatched_directories() {
+        let dev = Device::flex();
+        let dir = tempfile::tempdir().unwrap();
+        let m = dir.path().join("m");
+        let arch = Architecture::Conv { dim: 3 };
+        let net = Net::new(&arch, &dev);
+        save_model(&m, &net, &config(arch.clone())).unwrap();
+        let (back, cfg) = load_model(&m, &dev).unwrap();
+        assert_eq!(cfg.architecture, arch);
+        assert_eq!(back.weights(), net.weights());
+
+        let e = load_model(&dir.path().join("nope"), &dev)
+            .unwrap_err()
+            .to_string();
+        assert!(e.ends_with("nope: model directory does not exist"), "{e}");
+        // config says mlp, weights are conv
+        let other = dir.path().join("other");
+        save_model(&other, &net, &config(arch)).unwrap();
+        let mlp = config(Architecture::Mlp {
+            input_dim: 1024,
+            hidden: vec![20],
+            dim: 3,
+        });
+        std::fs::write(other.join(CONFIG_FILE), serde_json::to_vec(&mlp).unwrap()).unwrap();
+        let e = load_model(&other, &dev).unwrap_err().to_string();
+        assert!(
+            e.contains("model.safetensors: tensor 'layers.0.weight' is missing"),
+            "{e}"
+        );
+        std::fs::remove_file(other.join(WEIGHTS_FILE)).unwrap();
+        let e = load_model(&other, &dev).unwrap_err().to_string();
+        assert!(
+            e.contains("incomplete model directory: model.safetensors is missing"),
+            "{e}"
+        );
+        std::fs::write(m.join(CONFIG_FILE), b"{").unwrap();
+        assert!(load_model(&m, &dev)
+            .unwrap_err()
+            .to_string()
+            .contains("not a valid drlim model config"));
+    }
+}

@@ -1,0 +1,148 @@
+//! Writing results atomically: every file is written to a temporary file in the target's
+//! folder and renamed into place, so that a failure never leaves a half-written output.
+
+use std::io::Write;
+
+use npyz::WriterBuilder;
+use std::path::Path;
+
+use crate::error::{Error, Result};
+
+/// Writes `path` atomically: `write` fills a temporary file beside it, which is then renamed.
+pub fn write_atomic(
+    path: &Path,
+    write: impl FnOnce(&mut std::io::BufWriter<&mut std::fs::File>) -> std::io::Result<()>,
+) -> Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(Error::output(path, "its folder does not exist"));
+    }
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".drlim-tmp-")
+        .tempfile_in(dir)
+        .map_err(|e| Error::output(path, e))?;
+    {
+        let mut w = std::io::BufWriter::new(tmp.as_file_mut());
+        write(&mut w).map_err(|e| Error::output(path, e))?;
+        w.flush().map_err(|e| Error::output(path, e))?;
+    }
+    tmp.persist(path)
+        .map_err(|e| Error::output(path, e.error))?;
+    Ok(())
+}
+
+/// Writes bytes atomically.
+pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic(path, |w| w.write_all(bytes))
+}
+
+/// Checks before expensive work that `path` can be created: its folder exists and is
+/// writable. Creates nothing that stays.
+pub fn check_writable(path: &Path) -> Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(Error::output(path, "its folder does not exist"));
+    }
+    if path.is_dir() {
+        return Err(Error::output(path, "it is a folder"));
+    }
+    tempfile::Builder::new()
+        .prefix(".drlim-probe-")
+        .tempfile_in(dir)
+        .map(drop)
+        .map_err(|e| Error::output(path, e))
+}
+
+/// The output format of an embedding or other matrix, from the file extension.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MatrixFormat {
+    /// NumPy `.npy`, little-endian f32.
+    Npy,
+    /// Comma-separated values with a header row.
+    Csv,
+}
+
+impl MatrixFormat {
+    /// Picks the format from `path`'s extension (`.npy` or `.csv`).
+    pub fn from_path(path: &Path) -> Result<Self> {
+        match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(|e| e.to_ascii_lowercase())
+        {
+            Some(e) if e == "npy" => Ok(MatrixFormat::Npy),
+            Some(e) if e == "csv" => Ok(MatrixFormat::Csv),
+            _ => Err(Error::output(
+                path,
+                "unknown format: the name must end in .npy or .csv",
+            )),
+        }
+    }
+}
+
+/// Writes an `rows × cols` row-major f32 matrix as NPY or CSV (chosen by extension), atomically.
+pub fn write_matrix(path: &Path, values: &[f32], rows: usize, cols: usize) -> Result<()> {
+    assert_eq!(values.len(), rows * cols, "matrix size");
+    match MatrixFormat::from_path(path)? {
+        MatrixFormat::Npy => write_atomic(path, |w| {
+            let mut npy = npyz::WriteOptions::<f32>::new()
+                .default_dtype()
+                .shape(&[rows as u64, cols as u64])
+                .writer(w)
+                .begin_nd()?;
+            npy.extend(values.iter().copied())?;
+            npy.finish()
+        }),
+        MatrixFormat::Csv => write_atomic(path, |w| {
+            let header: Vec<String> = (0..cols).map(|j| format!("x{j}")).collect();
+            writeln!(w, "{}", header.join(","))?;
+            for r in 0..rows {
+                let row: Vec<String> = values[r * cols..(r + 1) * cols]
+                    .iter()
+                    .map(|v| v.to_string())
+                    .collect();
+                writeln!(w, "{}", row.join(","))?;
+            }
+            Ok(())
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_npy_and_csv_and_leaves_no_temporary_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let npy = dir.path().join("e.npy");
+        let csv = dir.path().join("e.csv");
+        write_matrix(&npy, &[1.0, 2.0, 3.0, 4.5], 2, 2).unwrap();
+        write_matrix(&csv, &[1.0, 2.0, 3.0, 4.5], 2, 2).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&csv).unwrap(),
+            "x0,x1\n1,2\n3,4.5\n"
+        );
+        let back = crate::data::load(&npy).unwrap();
+        assert_eq!(back.values, vec![1.0, 2.0, 3.0, 4.5]);
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 2, "{names:?}");
+    }
+
+    #[test]
+    fn unwritable_path_is_an_error_naming_the_file() {
+        let err = write_matrix(Path::new("/nonexistent-dir/e.npy"), &[1.0], 1, 1).unwrap_err();
+        assert!(err.to_string().contains("/nonexistent-dir/e.npy"), "{err}");
+        let err = write_matrix(Path::new("e.txt"), &[1.0], 1, 1).unwrap_err();
+        assert!(err.to_string().contains(".npy or .csv"), "{err}");
+    }
+}
