@@ -88,12 +88,14 @@ fn parse(path: &Path, raw: &[u8]) -> Result<Idx> {
         0x08 => (SourceDtype::U8, 1),
         0x0D => (SourceDtype::F32, 4),
         0x0E => (SourceDtype::F64, 8),
-        t => return Err(Error::data(
-            path,
-            format!(
+        t => {
+            return Err(Error::data(
+                path,
+                format!(
                 "IDX element type 0x{t:02x} is not supported (u8 0x08, f32 0x0D and f64 0x0E are)"
             ),
-        )),
+            ))
+        }
     };
     let ndim = bytes[3] as usize;
     if ndim == 0 {
@@ -110,7 +112,7 @@ fn parse(path: &Path, raw: &[u8]) -> Result<Idx> {
     let count =
         count.ok_or_else(|| Error::data(path, format!("IDX dimensions {dims:?} overflow")))?;
     let body = &bytes[header..];
-    let expected = count.checked_mul(width).unwrap_or(usize::MAX);
+    let expected = count.saturating_mul(width);
     if body.len() != expected {
         let what = if body.len() < expected {
             "truncated"

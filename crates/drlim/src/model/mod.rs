@@ -97,6 +97,8 @@ impl Architecture {
 }
 
 /// The network G_W shared by both arms of the Siamese pair.
+// One network exists per model and moves rarely: the size difference of the variants is moot.
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum Net {
     /// The paper's convnet.

@@ -18,7 +18,7 @@ impl<'a> Points<'a> {
     /// Wraps row-major values; `values.len()` must be `n · dim`.
     pub fn new(values: &'a [f32], dim: usize) -> Self {
         assert!(
-            dim > 0 && values.len() % dim == 0,
+            dim > 0 && values.len().is_multiple_of(dim),
             "values must hold whole points"
         );
         Self {
