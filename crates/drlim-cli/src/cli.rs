@@ -68,6 +68,15 @@ pub enum OptimizerArg {
     Adam,
 }
 
+/// Training implementation choice.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EngineArg {
+    /// The fast CPU path where it applies, burn otherwise.
+    Auto,
+    /// burn's generic autodiff path.
+    Burn,
+}
+
 /// Input normalisation choice.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NormaliseArg {
@@ -120,6 +129,10 @@ pub struct TrainArgs {
     /// Seed of the initial weights and the pair sampling.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Implementation: `auto` uses drlim's fast CPU path for the convnet with SGD, burn otherwise;
+    /// `burn` always uses burn's generic autodiff.
+    #[arg(long, value_enum, default_value_t = EngineArg::Auto)]
+    pub engine: EngineArg,
     /// No progress output.
     #[arg(long, short)]
     pub quiet: bool,

@@ -70,7 +70,7 @@ impl TrainObserver for Progress {
         }
     }
 
-    fn on_epoch(&mut self, r: &EpochReport) {
+    fn on_epoch(&mut self, r: &EpochReport, _net: &drlim::model::Net) {
         self.epoch_start = Instant::now();
         self.last_done = 0;
         if self.quiet {

@@ -30,6 +30,45 @@ pub fn contrastive_loss(g1: Tensor<2>, g2: Tensor<2>, y: Tensor<1>, margin: f32)
     (not_y * similar + y * dissimilar).mean()
 }
 
+/// The same mean loss on plain slices, with its gradient, for the fast CPU path.
+///
+/// `out` holds 2B rows of d outputs: the B first arms, then the B second arms (as one batched
+/// forward produces them). Writes ∂L/∂out into `dout` (same layout) and returns L.
+pub fn contrastive_loss_and_grad(
+    out: &[f32],
+    d: usize,
+    y: &[f32],
+    margin: f32,
+    dout: &mut [f32],
+) -> f32 {
+    let b = y.len();
+    assert_eq!(out.len(), 2 * b * d, "out must hold 2B rows");
+    assert_eq!(dout.len(), out.len(), "dout must match out");
+    let (g1, g2) = out.split_at(b * d);
+    let (d1, d2) = dout.split_at_mut(b * d);
+    let inv_b = 1.0 / b as f32;
+    let mut total = 0f32;
+    for p in 0..b {
+        let (a, c) = (&g1[p * d..(p + 1) * d], &g2[p * d..(p + 1) * d]);
+        let sq: f32 = a.iter().zip(c).map(|(u, v)| (u - v) * (u - v)).sum();
+        // ∂L/∂G1 = scale · (G1 − G2): similar 1; dissimilar −(m − D)/D while D < m, else 0
+        let (loss, scale) = if y[p] == 0.0 {
+            (0.5 * sq, 1.0)
+        } else {
+            let dist = (sq + SQRT_EPS).sqrt();
+            let gap = (margin - dist).max(0.0);
+            (0.5 * gap * gap, -gap / dist)
+        };
+        total += loss;
+        for k in 0..d {
+            let g = scale * (a[k] - c[k]) * inv_b;
+            d1[p * d + k] = g;
+            d2[p * d + k] = -g;
+        }
+    }
+    total * inv_b
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,6 +165,26 @@ mod tests {
             "{loss} {grad:?}"
         );
         assert!((loss - 0.25).abs() < 1e-4, "{loss}"); // ½·(m − 0)² / 2
+    }
+
+    #[test]
+    fn slice_version_matches_the_tensor_version() {
+        let g1 = [
+            0.2f32, -0.1, 0.3, 0.4, 0.05, 0.1, 0.7, -0.2, 0.0, 0.5, 0.5, 0.5,
+        ];
+        let g2 = [
+            0.0f32, 0.1, 0.1, 0.1, 0.2, -0.3, 0.9, -0.1, 0.5, 0.5, 0.5, 0.5,
+        ];
+        let y = [0.0, 1.0, 1.0, 1.0];
+        let (loss, grad) = loss_and_grad(&g1, &g2, &y, 1.0);
+        let out: Vec<f32> = g1.iter().chain(&g2).copied().collect();
+        let mut dout = vec![0f32; out.len()];
+        let l = contrastive_loss_and_grad(&out, 3, &y, 1.0, &mut dout);
+        assert!((l - loss).abs() < 1e-6, "{l} vs {loss}");
+        for (a, b) in dout[..12].iter().zip(&grad) {
+            assert!((a - b).abs() < 1e-6, "{a} vs {b}");
+        }
+        assert!(dout[..12].iter().zip(&dout[12..]).all(|(a, b)| *a == -*b));
     }
 
     #[test]

@@ -11,8 +11,9 @@ use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::loss::contrastive_loss;
-use crate::model::{Architecture, Net};
+use crate::fast::{ConvWeights, FastConv};
+use crate::loss::{contrastive_loss, contrastive_loss_and_grad};
+use crate::model::{Architecture, Net, CONV_INPUT_SIDE};
 use crate::neighbours::NeighbourGraph;
 use crate::pairs::{Pair, PairSampler};
 
@@ -49,6 +50,9 @@ pub struct TrainConfig {
     pub neg_ratio: f64,
     /// Seed of the initial weights and of the pair sampling.
     pub seed: u64,
+    /// Which implementation trains.
+    #[serde(default)]
+    pub engine: Engine,
 }
 
 impl Default for TrainConfig {
@@ -65,6 +69,7 @@ impl Default for TrainConfig {
             margin: 1.0,
             neg_ratio: 1.0,
             seed: 0,
+            engine: Engine::Auto,
         }
     }
 }
@@ -133,8 +138,8 @@ pub trait TrainObserver {
     fn on_start(&mut self, _epochs: usize, _pairs_per_epoch: usize) {}
     /// `done` of the epoch's `total` pairs have been trained on, with the running mean loss.
     fn on_progress(&mut self, _epoch: usize, _done: usize, _total: usize, _loss: f32) {}
-    /// An epoch ended.
-    fn on_epoch(&mut self, _report: &EpochReport) {}
+    /// An epoch ended; `net` is the network after it (for evaluation during training).
+    fn on_epoch(&mut self, _report: &EpochReport, _net: &Net) {}
 }
 
 /// An observer that ignores everything.
@@ -152,8 +157,135 @@ pub struct Trained {
     pub diverged: Option<Error>,
 }
 
+/// Which implementation trains.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Engine {
+    /// The fast CPU path where it applies (the convnet, SGD, a CPU device), burn otherwise.
+    #[default]
+    Auto,
+    /// Always burn's generic autodiff path.
+    Burn,
+}
+
+/// One optimisation step at a time, by one implementation.
+trait Stepper {
+    /// Trains on one batch of pairs; returns the batch's mean loss. A non-finite loss is
+    /// returned without changing the weights.
+    fn step(&mut self, pairs: &[Pair], lr: f64) -> f32;
+    /// The current network as a burn module.
+    fn net(&self) -> Net;
+    /// Whether every weight is finite.
+    fn is_finite(&self) -> bool;
+}
+
+/// Stacks the 2B inputs of a batch: first arms, then second arms.
+fn gather(pairs: &[Pair], inputs: &[f32], dim: usize, buf: &mut Vec<f32>) {
+    buf.clear();
+    for p in pairs {
+        buf.extend_from_slice(&inputs[p.a as usize * dim..(p.a as usize + 1) * dim]);
+    }
+    for p in pairs {
+        buf.extend_from_slice(&inputs[p.b as usize * dim..(p.b as usize + 1) * dim]);
+    }
+}
+
+struct BurnStepper<'a> {
+    net: Option<Net>,
+    optim: ModuleOptimizer,
+    device: Device,
+    inputs: &'a [f32],
+    dim: usize,
+    margin: f32,
+    buf: Vec<f32>,
+}
+
+impl Stepper for BurnStepper<'_> {
+    fn step(&mut self, pairs: &[Pair], lr: f64) -> f32 {
+        let b = pairs.len();
+        gather(pairs, self.inputs, self.dim, &mut self.buf);
+        let x = Tensor::from_data(
+            TensorData::new(self.buf.clone(), [2 * b, self.dim]),
+            &self.device,
+        );
+        let y = Tensor::from_data(
+            TensorData::new(pairs.iter().map(|p| p.y).collect::<Vec<f32>>(), [b]),
+            &self.device,
+        );
+        let net = self.net.take().expect("net present between steps");
+        let out = net.forward(x);
+        let loss = contrastive_loss(
+            out.clone().narrow(0, 0, b),
+            out.narrow(0, b, b),
+            y,
+            self.margin,
+        );
+        let value = loss.clone().into_scalar::<f32>();
+        if !value.is_finite() {
+            self.net = Some(net);
+            return value;
+        }
+        let grads = GradientsParams::from_grads(loss.backward(), &net);
+        self.net = Some(self.optim.step(lr, net, grads));
+        value
+    }
+
+    fn net(&self) -> Net {
+        self.net.clone().expect("net present between steps")
+    }
+
+    fn is_finite(&self) -> bool {
+        self.net()
+            .weights()
+            .iter()
+            .all(|(_, _, w)| w.iter().all(|v| v.is_finite()))
+    }
+}
+
+struct FastStepper<'a> {
+    fast: FastConv,
+    device: Device,
+    inputs: &'a [f32],
+    config: &'a TrainConfig,
+    buf: Vec<f32>,
+    dout: Vec<f32>,
+}
+
+impl Stepper for FastStepper<'_> {
+    fn step(&mut self, pairs: &[Pair], lr: f64) -> f32 {
+        let (b, d) = (pairs.len(), self.fast.dim());
+        gather(
+            pairs,
+            self.inputs,
+            CONV_INPUT_SIDE * CONV_INPUT_SIDE,
+            &mut self.buf,
+        );
+        let y: Vec<f32> = pairs.iter().map(|p| p.y).collect();
+        let out = self.fast.forward(&self.buf, 2 * b);
+        self.dout.resize(2 * b * d, 0.0);
+        let value = contrastive_loss_and_grad(out, d, &y, self.config.margin, &mut self.dout);
+        if value.is_finite() {
+            self.fast.backward(&self.dout);
+            self.fast.sgd_step(
+                lr as f32,
+                self.config.momentum as f32,
+                self.config.weight_decay as f32,
+            );
+        }
+        value
+    }
+
+    fn net(&self) -> Net {
+        self.fast.weights.to_net(&self.device)
+    }
+
+    fn is_finite(&self) -> bool {
+        self.fast.weights.is_finite()
+    }
+}
+
 /// Trains a fresh `arch` network on the prepared `inputs` (`n × arch.input_dim()`, row-major)
-/// with the neighbour pairs of `graph`, on `device` (autodiff is enabled on it here).
+/// with the neighbour pairs of `graph`, on `device`.
 pub fn train(
     arch: &Architecture,
     inputs: &[f32],
@@ -169,13 +301,36 @@ pub fn train(
         graph.n() * dim,
         "inputs must hold one row per graph vertex"
     );
-    let device = device.clone().autodiff();
-    let mut net = Net::seeded(arch, config.seed, &device);
     let mut sampler = PairSampler::new(graph, config.neg_ratio, config.seed)?;
-    let mut optim = optimizer(config);
+    let fast = config.engine == Engine::Auto
+        && matches!(arch, Architecture::Conv { .. })
+        && config.optimizer == OptimizerKind::Sgd
+        && *device == Device::flex();
+    let mut stepper: Box<dyn Stepper> = if fast {
+        let net = Net::seeded(arch, config.seed, device);
+        let weights = ConvWeights::from_net(&net).expect("a conv net");
+        Box::new(FastStepper {
+            fast: FastConv::new(weights),
+            device: device.clone(),
+            inputs,
+            config,
+            buf: Vec::new(),
+            dout: Vec::new(),
+        })
+    } else {
+        let device = device.clone().autodiff();
+        Box::new(BurnStepper {
+            net: Some(Net::seeded(arch, config.seed, &device)),
+            optim: optimizer(config),
+            device,
+            inputs,
+            dim,
+            margin: config.margin,
+            buf: Vec::new(),
+        })
+    };
     let mut history = Vec::with_capacity(config.epochs);
-    let mut last_good = net.clone();
-    let mut buf = Vec::new();
+    let mut last_good = stepper.net();
     observer.on_start(config.epochs, sampler.pairs_per_epoch());
     for epoch in 1..=config.epochs {
         let start = Instant::now();
@@ -183,16 +338,7 @@ pub fn train(
         let pairs = sampler.epoch();
         let (mut total, mut done) = (0f64, 0usize);
         for chunk in pairs.chunks(config.batch) {
-            let (x, y) = batch_tensors(chunk, inputs, dim, &device, &mut buf);
-            let b = chunk.len();
-            let out = net.forward(x);
-            let loss = contrastive_loss(
-                out.clone().narrow(0, 0, b),
-                out.narrow(0, b, b),
-                y,
-                config.margin,
-            );
-            let value = loss.clone().into_scalar::<f32>();
+            let value = stepper.step(chunk, lr);
             if !value.is_finite() {
                 return Ok(Trained {
                     net: last_good,
@@ -200,18 +346,11 @@ pub fn train(
                     diverged: Some(Error::Diverged { epoch, loss: value }),
                 });
             }
-            let grads = GradientsParams::from_grads(loss.backward(), &net);
-            net = optim.step(lr, net, grads);
-            total += value as f64 * b as f64;
-            done += b;
+            total += value as f64 * chunk.len() as f64;
+            done += chunk.len();
             observer.on_progress(epoch, done, pairs.len(), (total / done as f64) as f32);
         }
-        let loss = (total / done as f64) as f32;
-        if net
-            .weights()
-            .iter()
-            .any(|(_, _, w)| w.iter().any(|v| !v.is_finite()))
-        {
+        if !stepper.is_finite() {
             return Ok(Trained {
                 net: last_good,
                 history,
@@ -221,6 +360,7 @@ pub fn train(
                 }),
             });
         }
+        let loss = (total / done as f64) as f32;
         let report = EpochReport {
             epoch,
             loss,
@@ -228,12 +368,13 @@ pub fn train(
             pairs: done,
             seconds: start.elapsed().as_secs_f64(),
         };
-        observer.on_epoch(&report);
+        let net = stepper.net();
+        observer.on_epoch(&report, &net);
         history.push(report);
-        last_good = net.clone();
+        last_good = net;
     }
     Ok(Trained {
-        net,
+        net: last_good,
         history,
         diverged: None,
     })
@@ -256,31 +397,6 @@ fn optimizer(config: &TrainConfig) -> ModuleOptimizer {
         }
         OptimizerKind::Adam => AdamConfig::new().with_weight_decay(decay).init(),
     }
-}
-
-/// The 2B stacked inputs (first arms, then second arms) and the B labels of a batch.
-fn batch_tensors(
-    chunk: &[Pair],
-    inputs: &[f32],
-    dim: usize,
-    device: &Device,
-    buf: &mut Vec<f32>,
-) -> (Tensor<2>, Tensor<1>) {
-    let b = chunk.len();
-    buf.clear();
-    buf.reserve(2 * b * dim);
-    for p in chunk {
-        buf.extend_from_slice(&inputs[p.a as usize * dim..(p.a as usize + 1) * dim]);
-    }
-    for p in chunk {
-        buf.extend_from_slice(&inputs[p.b as usize * dim..(p.b as usize + 1) * dim]);
-    }
-    let x = Tensor::from_data(TensorData::new(buf.clone(), [2 * b, dim]), device);
-    let y = Tensor::from_data(
-        TensorData::new(chunk.iter().map(|p| p.y).collect::<Vec<f32>>(), [b]),
-        device,
-    );
-    (x, y)
 }
 
 #[cfg(test)]
@@ -364,6 +480,60 @@ mod tests {
             .weights()
             .iter()
             .all(|(_, _, v)| v.iter().all(|x| x.is_finite())));
+    }
+
+    #[test]
+    fn fast_conv_path_trains_like_burn() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
+        let n = 30;
+        let images: Vec<f32> = (0..n * 784).map(|_| rng.random::<f32>()).collect();
+        let inputs = crate::model::pad_images(&images, n, 28);
+        let g = KnnSource { k: 3 }
+            .graph(&Points::new(&images, 784))
+            .unwrap();
+        let arch = Architecture::Conv { dim: 2 };
+        let base = TrainConfig {
+            epochs: 1,
+            batch: 24,
+            lr: 0.01,
+            weight_decay: 1e-3,
+            ..TrainConfig::default()
+        };
+        let fast = train(&arch, &inputs, &g, &base, &Device::flex(), &mut Silent).unwrap();
+        let slow_cfg = TrainConfig {
+            engine: Engine::Burn,
+            ..base
+        };
+        let slow = train(&arch, &inputs, &g, &slow_cfg, &Device::flex(), &mut Silent).unwrap();
+        for (a, b) in fast.history.iter().zip(&slow.history) {
+            assert!(
+                (a.loss - b.loss).abs() < 1e-4 * b.loss.abs().max(1.0),
+                "epoch loss {} vs {}",
+                a.loss,
+                b.loss
+            );
+        }
+        let initial = Net::seeded(&arch, base.seed, &Device::flex()).weights();
+        for (((name, _, a), (_, _, b)), (_, _, w0)) in fast
+            .net
+            .weights()
+            .iter()
+            .zip(slow.net.weights())
+            .zip(initial)
+        {
+            let scale = b.iter().fold(1e-3f32, |m, v| m.max(v.abs()));
+            // the loss depends on output differences only, so fc.bias gets no gradient (only decay)
+            let moved = a.iter().zip(&w0).any(|(x, y)| x != y);
+            assert!(moved || name == "fc.bias", "{name} did not train");
+            for (x, y) in a.iter().zip(&b) {
+                assert!(
+                    (x - y).abs() <= 1e-4 * scale,
+                    "{name}: fast {x} vs burn {y} (scale {scale}, wd {})",
+                    base.weight_decay
+                );
+            }
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@ mod plot;
 
 use drlim::{Result, TrainConfig};
 
-use crate::cli::{Cli, Command, NetArg, NormaliseArg, OptimizerArg, TrainArgs};
+use crate::cli::{Cli, Command, EngineArg, NetArg, NormaliseArg, OptimizerArg, TrainArgs};
 
 /// Runs the parsed command.
 pub fn run(cli: Cli) -> Result<()> {
@@ -57,6 +57,10 @@ pub(crate) fn fit_options(
             margin: t.margin,
             neg_ratio: t.neg_ratio,
             seed: t.seed,
+            engine: match t.engine {
+                EngineArg::Auto => drlim::Engine::Auto,
+                EngineArg::Burn => drlim::Engine::Burn,
+            },
         },
     }
 }

@@ -1,0 +1,93 @@
+//! Tuning aid: trains the MNIST 4-vs-9 setting with the given flags and prints the test metrics
+//! every few epochs. `cargo run --release --example mnist49_sweep -- [epochs lr momentum
+//! neg_ratio optimizer(sgd|adam) batch margin seed]`.
+
+use drlim::eval::{knn_accuracy, trustworthiness};
+use drlim::experiments::{builtin_mnist, mnist_4_9};
+use drlim::model::Net;
+use drlim::neighbours::Points;
+use drlim::{fit, Device, EpochReport, FitOptions, Model, OptimizerKind, TrainObserver};
+
+struct Every {
+    split: mnist_4_9::Split,
+    every: usize,
+    config: Option<drlim::model::ModelConfig>,
+}
+
+impl TrainObserver for Every {
+    fn on_epoch(&mut self, r: &EpochReport, net: &Net) {
+        if !r.epoch.is_multiple_of(self.every) {
+            return;
+        }
+        let config = self.config.clone().expect("config");
+        let net = Net::from_weights(&config.architecture, &Device::flex(), |n| {
+            net.weights()
+                .into_iter()
+                .find(|(m, _, _)| m == n)
+                .unwrap()
+                .2
+        });
+        let model = Model { net, config };
+        let tr = model.embed(&self.split.train, "train").unwrap();
+        let te = model.embed(&self.split.test, "test").unwrap();
+        let (tp, ep) = (Points::new(&tr, 2), Points::new(&te, 2));
+        let acc = knn_accuracy(
+            &tp,
+            &self.split.train_labels,
+            &ep,
+            &self.split.test_labels,
+            5,
+        )
+        .unwrap();
+        let px = model.config.input.normalisation.apply(&self.split.test);
+        let t = trustworthiness(&Points::new(&px, 784), &ep, 10).unwrap();
+        println!(
+            "epoch {:3} loss {:.5} acc {acc:.4} trust {t:.4} ({:.0} pairs/s)",
+            r.epoch,
+            r.loss,
+            r.pairs_per_s()
+        );
+    }
+}
+
+fn main() {
+    let a: Vec<String> = std::env::args().skip(1).collect();
+    let get = |i: usize, d: &str| a.get(i).cloned().unwrap_or(d.to_string());
+    let mut o = FitOptions::default();
+    o.train.epochs = get(0, "40").parse().unwrap();
+    o.train.lr = get(1, "0.01").parse().unwrap();
+    o.train.momentum = get(2, "0.9").parse().unwrap();
+    o.train.neg_ratio = get(3, "1").parse().unwrap();
+    o.train.optimizer = if get(4, "sgd") == "adam" {
+        OptimizerKind::Adam
+    } else {
+        OptimizerKind::Sgd
+    };
+    o.train.batch = get(5, "32").parse().unwrap();
+    o.train.margin = get(6, "1").parse().unwrap();
+    o.train.seed = get(7, "0").parse().unwrap();
+    o.train.lr_decay = get(8, "0.95").parse().unwrap();
+    let (images, labels) = builtin_mnist().unwrap();
+    let split = mnist_4_9::split(&images, &labels, 0.7);
+    // the config is only known after fit: fit once for 1 epoch to get it
+    let mut probe = o.clone();
+    probe.train.epochs = 1;
+    let cfg = fit(
+        &split.train,
+        "train",
+        &probe,
+        &Device::flex(),
+        &mut drlim::Silent,
+    )
+    .unwrap()
+    .model
+    .config;
+    println!("{o:?}");
+    let mut obs = Every {
+        split,
+        every: 5,
+        config: Some(cfg),
+    };
+    let tr = obs.split.train.clone();
+    fit(&tr, "train", &o, &Device::flex(), &mut obs).unwrap();
+}

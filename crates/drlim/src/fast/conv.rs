@@ -1,0 +1,513 @@
+//! Forward, backward and SGD for the paper's convnet on 32×32 inputs, by hand.
+//!
+//! Shapes (N images): input N×1024 → im2col N·729×36 → C1 (GEMM with w1ᵀ 36×15) N·729×15
+//! → +bias, ReLU, 3×3/3 max-pool with argmax → N×1215 (PyTorch's flatten order f·81 + y·9 + x)
+//! → C3 (GEMM with w2ᵀ 1215×30) → +bias, ReLU → F (GEMM with w3ᵀ 30×d) → N×d.
+//!
+//! Backward never forms C1's input gradient (the input is data), and C1's weight gradient only
+//! visits the 81 pooled winners of each map instead of all 729 positions. Partial sums over
+//! fixed chunks of images are added in chunk order, so results do not depend on thread timing.
+
+use rayon::prelude::*;
+
+use super::gemm::{matmul, Mat};
+use crate::model::{Architecture, Net};
+use burn::tensor::Device;
+
+const SIDE: usize = 32;
+const K1: usize = 6;
+const O1: usize = 27; // C1 output side
+const P1: usize = O1 * O1; // 729 positions
+const KK1: usize = K1 * K1; // 36
+const F1: usize = 15;
+const PS: usize = 9; // pooled side
+const PP: usize = PS * PS; // 81
+const IN2: usize = F1 * PP; // 1215
+const F2: usize = 30;
+const NONE: u16 = u16::MAX;
+/// Images per chunk of the deterministic partial sums.
+const CHUNK: usize = 8;
+
+/// The convnet's parameters in PyTorch layout (also used for gradients and momentum).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConvWeights {
+    /// Output dimension d.
+    pub dim: usize,
+    /// C1 weights, 15 × 36 (`conv1.weight` [15,1,6,6]).
+    pub w1: Vec<f32>,
+    /// C1 biases, 15.
+    pub b1: Vec<f32>,
+    /// C3 weights, 30 × 1215 (`conv2.weight` [30,15,9,9]).
+    pub w2: Vec<f32>,
+    /// C3 biases, 30.
+    pub b2: Vec<f32>,
+    /// F weights, d × 30 (`fc.weight`).
+    pub w3: Vec<f32>,
+    /// F biases, d.
+    pub b3: Vec<f32>,
+}
+
+/// Gradients have the parameters' shapes.
+pub type ConvGrads = ConvWeights;
+
+impl ConvWeights {
+    /// All zeros.
+    pub fn zeros(dim: usize) -> Self {
+        Self {
+            dim,
+            w1: vec![0.0; F1 * KK1],
+            b1: vec![0.0; F1],
+            w2: vec![0.0; F2 * IN2],
+            b2: vec![0.0; F2],
+            w3: vec![0.0; dim * F2],
+            b3: vec![0.0; dim],
+        }
+    }
+
+    /// The weights of a burn convnet, or `None` for another architecture.
+    pub fn from_net(net: &Net) -> Option<Self> {
+        let Net::Conv(_) = net else { return None };
+        let mut w = net.weights().into_iter().map(|(_, _, v)| v);
+        let mut next = || w.next().expect("six conv tensors");
+        let (w1, b1, w2, b2, w3, b3) = (next(), next(), next(), next(), next(), next());
+        Some(Self {
+            dim: b3.len(),
+            w1,
+            b1,
+            w2,
+            b2,
+            w3,
+            b3,
+        })
+    }
+
+    /// A burn convnet with these weights, on `device`.
+    pub fn to_net(&self, device: &Device) -> Net {
+        let arch = Architecture::Conv { dim: self.dim };
+        let mut tensors = self.tensors().into_iter();
+        Net::from_weights(&arch, device, |_| {
+            tensors.next().expect("six conv tensors").to_vec()
+        })
+    }
+
+    /// The six tensors in `Architecture::weight_shapes` order.
+    pub fn tensors(&self) -> [&[f32]; 6] {
+        [&self.w1, &self.b1, &self.w2, &self.b2, &self.w3, &self.b3]
+    }
+
+    fn tensors_mut(&mut self) -> [&mut Vec<f32>; 6] {
+        [
+            &mut self.w1,
+            &mut self.b1,
+            &mut self.w2,
+            &mut self.b2,
+            &mut self.w3,
+            &mut self.b3,
+        ]
+    }
+
+    /// Whether every value is finite.
+    pub fn is_finite(&self) -> bool {
+        self.tensors()
+            .iter()
+            .all(|t| t.iter().all(|v| v.is_finite()))
+    }
+}
+
+/// Buffers reused across steps (grown on demand, never shrunk).
+#[derive(Default)]
+struct Workspace {
+    n: usize,
+    cols: Vec<f32>,
+    z1: Vec<f32>,
+    pooled: Vec<f32>,
+    argmax: Vec<u16>,
+    z3: Vec<f32>,
+    h3: Vec<f32>,
+    out: Vec<f32>,
+    dout: Vec<f32>,
+    dz3: Vec<f32>,
+    dpooled: Vec<f32>,
+    partial: Vec<f32>,
+}
+
+impl Workspace {
+    fn ensure(&mut self, n: usize, dim: usize) {
+        self.n = n;
+        let grow = |v: &mut Vec<f32>, len: usize| {
+            if v.len() < len {
+                v.resize(len, 0.0);
+            }
+        };
+        grow(&mut self.cols, n * P1 * KK1);
+        grow(&mut self.z1, n * P1 * F1);
+        grow(&mut self.pooled, n * IN2);
+        if self.argmax.len() < n * IN2 {
+            self.argmax.resize(n * IN2, NONE);
+        }
+        grow(&mut self.z3, n * F2);
+        grow(&mut self.h3, n * F2);
+        grow(&mut self.out, n * dim);
+        grow(&mut self.dout, n * dim);
+        grow(&mut self.dz3, n * F2);
+        grow(&mut self.dpooled, n * IN2);
+        grow(&mut self.partial, n.div_ceil(CHUNK) * (F1 * KK1 + F1));
+    }
+}
+
+/// The convnet on the fast path: weights, SGD state and workspace.
+pub struct FastConv {
+    /// Current weights.
+    pub weights: ConvWeights,
+    /// Gradients of the last backward pass.
+    pub grads: ConvGrads,
+    velocity: Option<ConvWeights>,
+    ws: Workspace,
+    threads: usize,
+}
+
+impl FastConv {
+    /// Starts from `weights`.
+    pub fn new(weights: ConvWeights) -> Self {
+        let dim = weights.dim;
+        Self {
+            weights,
+            grads: ConvWeights::zeros(dim),
+            velocity: None,
+            ws: Workspace::default(),
+            threads: rayon::current_num_threads(),
+        }
+    }
+
+    /// Output dimension d.
+    pub fn dim(&self) -> usize {
+        self.weights.dim
+    }
+
+    /// Maps `n` padded 32×32 images (`x`: n × 1024) to n × d outputs (kept for `backward`).
+    pub fn forward(&mut self, x: &[f32], n: usize) -> &[f32] {
+        assert_eq!(x.len(), n * SIDE * SIDE, "inputs must be n × 1024");
+        let d = self.dim();
+        self.ws.ensure(n, d);
+        let (w, ws, t) = (&self.weights, &mut self.ws, self.threads);
+        let cols = &mut ws.cols[..n * P1 * KK1];
+        cols.par_chunks_mut(P1 * KK1)
+            .zip(x.par_chunks(SIDE * SIDE))
+            .for_each(|(c, img)| {
+                for y in 0..O1 {
+                    for xo in 0..O1 {
+                        let dst = &mut c[(y * O1 + xo) * KK1..(y * O1 + xo + 1) * KK1];
+                        for ky in 0..K1 {
+                            let src = (y + ky) * SIDE + xo;
+                            dst[ky * K1..(ky + 1) * K1].copy_from_slice(&img[src..src + K1]);
+                        }
+                    }
+                }
+            });
+        matmul(
+            [n * P1, F1, KK1],
+            Mat::rm(cols, KK1),
+            Mat::t(&w.w1, KK1),
+            &mut ws.z1[..n * P1 * F1],
+            false,
+            t,
+        );
+        let b1 = &w.b1;
+        ws.pooled[..n * IN2]
+            .par_chunks_mut(IN2)
+            .zip(ws.argmax[..n * IN2].par_chunks_mut(IN2))
+            .zip(ws.z1[..n * P1 * F1].par_chunks(P1 * F1))
+            .for_each(|((pooled, argmax), z1)| {
+                for f in 0..F1 {
+                    for py in 0..PS {
+                        for px in 0..PS {
+                            let (mut best, mut at) = (f32::NEG_INFINITY, 0usize);
+                            for dy in 0..3 {
+                                for dx in 0..3 {
+                                    let p = (3 * py + dy) * O1 + 3 * px + dx;
+                                    let v = z1[p * F1 + f];
+                                    if v > best {
+                                        best = v;
+                                        at = p;
+                                    }
+                                }
+                            }
+                            let v = best + b1[f];
+                            let j = f * PP + py * PS + px;
+                            if v > 0.0 {
+                                pooled[j] = v;
+                                argmax[j] = at as u16;
+                            } else {
+                                pooled[j] = 0.0;
+                                argmax[j] = NONE;
+                            }
+                        }
+                    }
+                }
+            });
+        matmul(
+            [n, F2, IN2],
+            Mat::rm(&ws.pooled[..n * IN2], IN2),
+            Mat::t(&w.w2, IN2),
+            &mut ws.z3[..n * F2],
+            false,
+            t,
+        );
+        for (i, (z, h)) in ws.z3[..n * F2]
+            .iter_mut()
+            .zip(&mut ws.h3[..n * F2])
+            .enumerate()
+        {
+            *z += w.b2[i % F2];
+            *h = z.max(0.0);
+        }
+        matmul(
+            [n, d, F2],
+            Mat::rm(&ws.h3[..n * F2], F2),
+            Mat::t(&w.w3, F2),
+            &mut ws.out[..n * d],
+            false,
+            t,
+        );
+        for (i, o) in ws.out[..n * d].iter_mut().enumerate() {
+            *o += w.b3[i % d];
+        }
+        &ws.out[..n * d]
+    }
+
+    /// Gradients of the last forward pass for the output gradient `dout` (n × d), into `grads`.
+    pub fn backward(&mut self, dout: &[f32]) {
+        let (n, d) = (self.ws.n, self.dim());
+        assert_eq!(dout.len(), n * d, "dout must be n × d");
+        let (w, ws, g, t) = (&self.weights, &mut self.ws, &mut self.grads, self.threads);
+        ws.dout[..n * d].copy_from_slice(dout);
+        let dout = &ws.dout[..n * d];
+        matmul(
+            [d, F2, n],
+            Mat::t(dout, d),
+            Mat::rm(&ws.h3[..n * F2], F2),
+            &mut g.w3,
+            false,
+            t,
+        );
+        col_sums(dout, d, &mut g.b3);
+        matmul(
+            [n, F2, d],
+            Mat::rm(dout, d),
+            Mat::rm(&w.w3, F2),
+            &mut ws.dz3[..n * F2],
+            false,
+            t,
+        );
+        for (dz, z) in ws.dz3[..n * F2].iter_mut().zip(&ws.z3[..n * F2]) {
+            if *z <= 0.0 {
+                *dz = 0.0;
+            }
+        }
+        let dz3 = &ws.dz3[..n * F2];
+        matmul(
+            [F2, IN2, n],
+            Mat::t(dz3, F2),
+            Mat::rm(&ws.pooled[..n * IN2], IN2),
+            &mut g.w2,
+            false,
+            t,
+        );
+        col_sums(dz3, F2, &mut g.b2);
+        matmul(
+            [n, IN2, F2],
+            Mat::rm(dz3, F2),
+            Mat::rm(&w.w2, IN2),
+            &mut ws.dpooled[..n * IN2],
+            false,
+            t,
+        );
+        // C1: only each window's winner receives gradient; partial sums per chunk of images
+        let stride = F1 * KK1 + F1;
+        let chunks = n.div_ceil(CHUNK);
+        let (cols, argmax, dpooled) = (&ws.cols, &ws.argmax, &ws.dpooled);
+        ws.partial[..chunks * stride]
+            .par_chunks_mut(stride)
+            .enumerate()
+            .for_each(|(c, part)| {
+                part.fill(0.0);
+                let (gw, gb) = part.split_at_mut(F1 * KK1);
+                for img in c * CHUNK..((c + 1) * CHUNK).min(n) {
+                    let cols = &cols[img * P1 * KK1..(img + 1) * P1 * KK1];
+                    for j in 0..IN2 {
+                        let at = argmax[img * IN2 + j];
+                        if at == NONE {
+                            continue;
+                        }
+                        let f = j / PP;
+                        let grad = dpooled[img * IN2 + j];
+                        gb[f] += grad;
+                        let patch = &cols[at as usize * KK1..(at as usize + 1) * KK1];
+                        for (acc, &p) in gw[f * KK1..(f + 1) * KK1].iter_mut().zip(patch) {
+                            *acc += grad * p;
+                        }
+                    }
+                }
+            });
+        g.w1.fill(0.0);
+        g.b1.fill(0.0);
+        for part in ws.partial[..chunks * stride].chunks_exact(stride) {
+            let (gw, gb) = part.split_at(F1 * KK1);
+            g.w1.iter_mut().zip(gw).for_each(|(a, b)| *a += b);
+            g.b1.iter_mut().zip(gb).for_each(|(a, b)| *a += b);
+        }
+    }
+
+    /// One SGD step with the gradients of the last backward pass: v ← μv + g + λw, w ← w − lr·v
+    /// (PyTorch's and burn's SGD with dampening 0).
+    pub fn sgd_step(&mut self, lr: f32, momentum: f32, weight_decay: f32) {
+        let dim = self.dim();
+        let velocity = self.velocity.get_or_insert_with(|| ConvWeights::zeros(dim));
+        for ((w, g), v) in self
+            .weights
+            .tensors_mut()
+            .into_iter()
+            .zip(self.grads.tensors())
+            .zip(velocity.tensors_mut())
+        {
+            for ((w, &g), v) in w.iter_mut().zip(g).zip(v.iter_mut()) {
+                let g = g + weight_decay * *w;
+                // v starts at 0, so the first step takes the gradient itself, as in PyTorch
+                *v = momentum * *v + g;
+                *w -= lr * *v;
+            }
+        }
+    }
+}
+
+fn col_sums(m: &[f32], cols: usize, out: &mut [f32]) {
+    out.fill(0.0);
+    for row in m.chunks_exact(cols) {
+        out.iter_mut().zip(row).for_each(|(o, v)| *o += v);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Net;
+    use burn::optim::GradientsParams;
+    use burn::tensor::{Tensor, TensorData};
+
+    fn images(n: usize, seed: u64) -> Vec<f32> {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let mut x = crate::model::pad_images(
+            &(0..n * 784)
+                .map(|_| rng.random::<f32>())
+                .collect::<Vec<_>>(),
+            n,
+            28,
+        );
+        // some all-zero images: ties and dead windows at the border
+        x[..1024].fill(0.0);
+        x
+    }
+
+    fn close(a: &[f32], b: &[f32], tol: f32, what: &str) {
+        assert_eq!(a.len(), b.len(), "{what}: lengths");
+        let scale = b.iter().fold(1e-3f32, |m, v| m.max(v.abs()));
+        for (i, (x, y)) in a.iter().zip(b).enumerate() {
+            assert!(
+                (x - y).abs() <= tol * scale,
+                "{what}[{i}]: fast {x} vs burn {y} (scale {scale})"
+            );
+        }
+    }
+
+    #[test]
+    fn forward_matches_burn() {
+        let dev = Device::flex();
+        let net = Net::seeded(&Architecture::Conv { dim: 3 }, 1, &dev);
+        let x = images(10, 2);
+        let want = net
+            .forward(Tensor::from_data(
+                TensorData::new(x.clone(), [10, 1024]),
+                &dev,
+            ))
+            .into_data()
+            .try_into_vec::<f32>()
+            .unwrap();
+        let mut fast = FastConv::new(ConvWeights::from_net(&net).unwrap());
+        close(fast.forward(&x, 10), &want, 1e-5, "output");
+        assert_eq!(
+            fast.weights.to_net(&dev).weights(),
+            net.weights(),
+            "weights convert both ways"
+        );
+    }
+
+    #[test]
+    fn gradients_match_burn_autodiff() {
+        let dev = Device::flex().autodiff();
+        let net = Net::seeded(&Architecture::Conv { dim: 2 }, 4, &dev);
+        let (n, d) = (12, 2);
+        let x = images(n, 5);
+        let dout: Vec<f32> = (0..n * d)
+            .map(|i| ((i * 7919) % 13) as f32 / 13.0 - 0.5)
+            .collect();
+        // burn: L = Σ out ⊙ dout has ∂L/∂out = dout
+        let out = net.forward(Tensor::from_data(
+            TensorData::new(x.clone(), [n, 1024]),
+            &dev,
+        ));
+        let loss = (out * Tensor::from_data(TensorData::new(dout.clone(), [n, d]), &dev)).sum();
+        let grads = GradientsParams::from_grads(loss.backward(), &net);
+        let Net::Conv(c) = &net else { unreachable!() };
+        let g = |id| -> Vec<f32> {
+            grads
+                .get::<4>(id)
+                .map(|t| t.into_data().try_into_vec::<f32>().unwrap())
+                .unwrap()
+        };
+        let g1 = |id| -> Vec<f32> {
+            grads
+                .get::<1>(id)
+                .unwrap()
+                .into_data()
+                .try_into_vec::<f32>()
+                .unwrap()
+        };
+        let g2 = |id| -> Vec<f32> {
+            grads
+                .get::<2>(id)
+                .unwrap()
+                .into_data()
+                .try_into_vec::<f32>()
+                .unwrap()
+        };
+        let mut fast = FastConv::new(ConvWeights::from_net(&net).unwrap());
+        fast.forward(&x, n);
+        fast.backward(&dout);
+        close(&fast.grads.w1, &g(c.conv1.weight.id), 1e-4, "conv1.weight");
+        close(
+            &fast.grads.b1,
+            &g1(c.conv1.bias.as_ref().unwrap().id),
+            1e-4,
+            "conv1.bias",
+        );
+        close(&fast.grads.w2, &g(c.conv2.weight.id), 1e-4, "conv2.weight");
+        close(
+            &fast.grads.b2,
+            &g1(c.conv2.bias.as_ref().unwrap().id),
+            1e-4,
+            "conv2.bias",
+        );
+        // burn's fc weight is [in, out]: transpose to PyTorch's [out, in]
+        let wfc = g2(c.fc.weight.id);
+        let wfc_t: Vec<f32> = (0..d * 30).map(|k| wfc[(k % 30) * d + k / 30]).collect();
+        close(&fast.grads.w3, &wfc_t, 1e-4, "fc.weight");
+        close(
+            &fast.grads.b3,
+            &g1(c.fc.bias.as_ref().unwrap().id),
+            1e-4,
+            "fc.bias",
+        );
+        assert!(fast.grads.w1.iter().any(|v| *v != 0.0));
+    }
+}
