@@ -48,6 +48,11 @@ pub enum Command {
     Plot(PlotArgs),
     /// Run the paper's MNIST 4-vs-9 experiment on the built-in digits; writes ./drlim-demo/.
     Demo(DemoArgs),
+    /// Measure training and inference throughput and the neighbour-graph build time.
+    #[command(
+        after_help = "Example:\n  drlim bench --net conv --batches 32,128,512 --seconds 5\n  drlim bench --knn 10000,100000"
+    )]
+    Bench(BenchArgs),
 }
 
 /// Network choice.
@@ -106,16 +111,16 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 1.0)]
     pub neg_ratio: f64,
     /// Epochs (passes over all neighbour pairs).
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = 80)]
     pub epochs: usize,
     /// Pairs per SGD step.
     #[arg(long, default_value_t = 32)]
     pub batch: usize,
     /// Learning rate.
-    #[arg(long, default_value_t = 0.01)]
+    #[arg(long, default_value_t = 0.005)]
     pub lr: f64,
     /// Learning-rate multiplier per epoch.
-    #[arg(long, default_value_t = 0.95)]
+    #[arg(long, default_value_t = 1.0)]
     pub lr_decay: f64,
     /// SGD momentum.
     #[arg(long, default_value_t = 0.9)]
@@ -238,4 +243,44 @@ pub struct DemoArgs {
     pub out: PathBuf,
     #[command(flatten)]
     pub train: TrainArgs,
+}
+
+/// Which nets `bench` measures.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BenchNet {
+    /// The paper's convnet.
+    Conv,
+    /// The 784-256-256-2 MLP.
+    Mlp,
+    /// Both.
+    Both,
+    /// Neither (only --knn).
+    None,
+}
+
+/// `drlim bench`.
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Nets to measure.
+    #[arg(long, value_enum, default_value_t = BenchNet::Both)]
+    pub net: BenchNet,
+    /// Pair batch sizes, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "32,128,512")]
+    pub batches: Vec<usize>,
+    /// Images per inference call.
+    #[arg(long, default_value_t = 1024)]
+    pub infer_batch: usize,
+    /// Timed seconds per measurement.
+    #[arg(long, default_value_t = 5.0)]
+    pub seconds: f64,
+    /// Untimed warm-up seconds per measurement.
+    #[arg(long, default_value_t = 1.0)]
+    pub warmup: f64,
+    /// Training implementation.
+    #[arg(long, value_enum, default_value_t = EngineArg::Auto)]
+    pub engine: EngineArg,
+    /// Also time the exact 5-NN graph of this many 784-pixel digits (the built-in 10,000, with
+    /// shifted copies beyond that), comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub knn: Vec<usize>,
 }

@@ -12,10 +12,47 @@ struct Every {
     split: mnist_4_9::Split,
     every: usize,
     config: Option<drlim::model::ModelConfig>,
+    avg_from: usize,
+    sum: Vec<(String, Vec<usize>, Vec<f32>)>,
+    count: usize,
+}
+
+impl Every {
+    fn report(&self, net: Net, what: &str) {
+        let model = Model {
+            net,
+            config: self.config.clone().unwrap(),
+        };
+        let tr = model.embed(&self.split.train, "train").unwrap();
+        let te = model.embed(&self.split.test, "test").unwrap();
+        let (tp, ep) = (Points::new(&tr, 2), Points::new(&te, 2));
+        let acc = knn_accuracy(
+            &tp,
+            &self.split.train_labels,
+            &ep,
+            &self.split.test_labels,
+            5,
+        )
+        .unwrap();
+        let px = model.config.input.normalisation.apply(&self.split.test);
+        let t = trustworthiness(&Points::new(&px, 784), &ep, 10).unwrap();
+        println!("{what} acc {acc:.4} trust {t:.4}");
+    }
 }
 
 impl TrainObserver for Every {
     fn on_epoch(&mut self, r: &EpochReport, net: &Net) {
+        if r.epoch > self.avg_from {
+            let w = net.weights();
+            if self.sum.is_empty() {
+                self.sum = w;
+            } else {
+                for (s, x) in self.sum.iter_mut().zip(w) {
+                    s.2.iter_mut().zip(x.2).for_each(|(a, b)| *a += b);
+                }
+            }
+            self.count += 1;
+        }
         if !r.epoch.is_multiple_of(self.every) {
             return;
         }
@@ -83,11 +120,30 @@ fn main() {
     .model
     .config;
     println!("{o:?}");
+    let avg_from = o.train.epochs - o.train.epochs / 4;
     let mut obs = Every {
         split,
-        every: 5,
+        every: 10,
         config: Some(cfg),
+        avg_from,
+        sum: vec![],
+        count: 0,
     };
     let tr = obs.split.train.clone();
     fit(&tr, "train", &o, &Device::flex(), &mut obs).unwrap();
+    let k = obs.count as f32;
+    let avg: Vec<Vec<f32>> = obs
+        .sum
+        .iter()
+        .map(|(_, _, v)| v.iter().map(|x| x / k).collect())
+        .collect();
+    let arch = obs.config.clone().unwrap().architecture;
+    let names: Vec<String> = obs.sum.iter().map(|(n, _, _)| n.clone()).collect();
+    let net = Net::from_weights(&arch, &Device::flex(), |n| {
+        avg[names.iter().position(|m| m == n).unwrap()].clone()
+    });
+    obs.report(
+        net,
+        &format!("averaged over the last {} epochs:", obs.count),
+    );
 }

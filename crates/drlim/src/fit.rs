@@ -8,8 +8,9 @@ use burn::module::Module;
 use burn::tensor::Device;
 
 use crate::data::{Dataset, NormaliseMode};
-use crate::embed::embed;
+use crate::embed::{embed, embed_fast_conv};
 use crate::error::Result;
+use crate::fast::ConvWeights;
 use crate::model::{load_model, save_model, Architecture, InputSpec, ModelConfig, Net};
 use crate::neighbours::{KnnSource, NeighbourGraph, NeighbourSource, Points};
 use crate::train::{train, EpochReport, TrainConfig, TrainObserver};
@@ -89,6 +90,11 @@ impl Model {
             .into_iter()
             .next()
             .unwrap_or_else(Device::flex);
+        if device == Device::flex() {
+            if let Some(weights) = ConvWeights::from_net(&net) {
+                return Ok(embed_fast_conv(weights, &inputs));
+            }
+        }
         Ok(embed(&net, &inputs, arch.input_dim(), &device))
     }
 }

@@ -27,6 +27,7 @@
 //! # Ok::<(), drlim::Error>(())
 //! ```
 
+pub mod bench;
 pub mod data;
 pub mod embed;
 mod error;

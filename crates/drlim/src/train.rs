@@ -59,10 +59,10 @@ impl Default for TrainConfig {
     /// Defaults that reproduce the paper's MNIST experiment on this project's split.
     fn default() -> Self {
         Self {
-            epochs: 30,
+            epochs: 80,
             batch: 32,
-            lr: 0.01,
-            lr_decay: 0.95,
+            lr: 0.005,
+            lr_decay: 1.0,
             momentum: 0.9,
             weight_decay: 0.0,
             optimizer: OptimizerKind::Sgd,
@@ -169,7 +169,7 @@ pub enum Engine {
 }
 
 /// One optimisation step at a time, by one implementation.
-trait Stepper {
+pub(crate) trait Stepper {
     /// Trains on one batch of pairs; returns the batch's mean loss. A non-finite loss is
     /// returned without changing the weights.
     fn step(&mut self, pairs: &[Pair], lr: f64) -> f32;
@@ -284,6 +284,46 @@ impl Stepper for FastStepper<'_> {
     }
 }
 
+/// Whether `config` trains `arch` on `device` with the fast CPU path.
+pub fn uses_fast_path(arch: &Architecture, config: &TrainConfig, device: &Device) -> bool {
+    config.engine == Engine::Auto
+        && matches!(arch, Architecture::Conv { .. })
+        && config.optimizer == OptimizerKind::Sgd
+        && *device == Device::flex()
+}
+
+/// A freshly initialised network of `arch` with the implementation `config` asks for.
+pub(crate) fn new_stepper<'a>(
+    arch: &Architecture,
+    inputs: &'a [f32],
+    config: &'a TrainConfig,
+    device: &Device,
+) -> Box<dyn Stepper + 'a> {
+    if uses_fast_path(arch, config, device) {
+        let net = Net::seeded(arch, config.seed, device);
+        let weights = ConvWeights::from_net(&net).expect("a conv net");
+        Box::new(FastStepper {
+            fast: FastConv::new(weights),
+            device: device.clone(),
+            inputs,
+            config,
+            buf: Vec::new(),
+            dout: Vec::new(),
+        })
+    } else {
+        let device = device.clone().autodiff();
+        Box::new(BurnStepper {
+            net: Some(Net::seeded(arch, config.seed, &device)),
+            optim: optimizer(config),
+            device,
+            inputs,
+            dim: arch.input_dim(),
+            margin: config.margin,
+            buf: Vec::new(),
+        })
+    }
+}
+
 /// Trains a fresh `arch` network on the prepared `inputs` (`n × arch.input_dim()`, row-major)
 /// with the neighbour pairs of `graph`, on `device`.
 pub fn train(
@@ -302,33 +342,7 @@ pub fn train(
         "inputs must hold one row per graph vertex"
     );
     let mut sampler = PairSampler::new(graph, config.neg_ratio, config.seed)?;
-    let fast = config.engine == Engine::Auto
-        && matches!(arch, Architecture::Conv { .. })
-        && config.optimizer == OptimizerKind::Sgd
-        && *device == Device::flex();
-    let mut stepper: Box<dyn Stepper> = if fast {
-        let net = Net::seeded(arch, config.seed, device);
-        let weights = ConvWeights::from_net(&net).expect("a conv net");
-        Box::new(FastStepper {
-            fast: FastConv::new(weights),
-            device: device.clone(),
-            inputs,
-            config,
-            buf: Vec::new(),
-            dout: Vec::new(),
-        })
-    } else {
-        let device = device.clone().autodiff();
-        Box::new(BurnStepper {
-            net: Some(Net::seeded(arch, config.seed, &device)),
-            optim: optimizer(config),
-            device,
-            inputs,
-            dim,
-            margin: config.margin,
-            buf: Vec::new(),
-        })
-    };
+    let mut stepper = new_stepper(arch, inputs, config, device);
     let mut history = Vec::with_capacity(config.epochs);
     let mut last_good = stepper.net();
     observer.on_start(config.epochs, sampler.pairs_per_epoch());

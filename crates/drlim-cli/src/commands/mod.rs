@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+mod bench;
 mod demo;
 mod embed;
 mod eval;
@@ -18,6 +19,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Eval(a) => eval::run(a),
         Command::Plot(a) => plot::run(a),
         Command::Demo(a) => demo::run(a),
+        Command::Bench(a) => bench::run(a),
     }
 }
 

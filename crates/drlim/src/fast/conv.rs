@@ -27,6 +27,8 @@ const F2: usize = 30;
 const NONE: u16 = u16::MAX;
 /// Images per chunk of the deterministic partial sums.
 const CHUNK: usize = 8;
+/// Images per C1 GEMM on one thread (its im2col matrix is 105 KB per image).
+const C1_CHUNK: usize = 4;
 
 /// The convnet's parameters in PyTorch layout (also used for gradients and momentum).
 #[derive(Clone, Debug, PartialEq)]
@@ -114,12 +116,19 @@ impl ConvWeights {
     }
 }
 
+/// Per-thread scratch for C1 on a chunk of images.
+#[derive(Default)]
+struct Scratch {
+    cols: Vec<f32>,
+    z1: Vec<f32>,
+}
+
 /// Buffers reused across steps (grown on demand, never shrunk).
 #[derive(Default)]
 struct Workspace {
     n: usize,
-    cols: Vec<f32>,
-    z1: Vec<f32>,
+    x: Vec<f32>,
+    scratch: Vec<Scratch>,
     pooled: Vec<f32>,
     argmax: Vec<u16>,
     z3: Vec<f32>,
@@ -131,16 +140,23 @@ struct Workspace {
     partial: Vec<f32>,
 }
 
+fn grow(v: &mut Vec<f32>, len: usize) {
+    if v.len() < len {
+        v.resize(len, 0.0);
+    }
+}
+
 impl Workspace {
-    fn ensure(&mut self, n: usize, dim: usize) {
+    fn ensure(&mut self, n: usize, dim: usize, threads: usize) {
         self.n = n;
-        let grow = |v: &mut Vec<f32>, len: usize| {
-            if v.len() < len {
-                v.resize(len, 0.0);
-            }
-        };
-        grow(&mut self.cols, n * P1 * KK1);
-        grow(&mut self.z1, n * P1 * F1);
+        grow(&mut self.x, n * SIDE * SIDE);
+        if self.scratch.len() < threads {
+            self.scratch.resize_with(threads, Scratch::default);
+        }
+        for s in &mut self.scratch {
+            grow(&mut s.cols, C1_CHUNK * P1 * KK1);
+            grow(&mut s.z1, C1_CHUNK * P1 * F1);
+        }
         grow(&mut self.pooled, n * IN2);
         if self.argmax.len() < n * IN2 {
             self.argmax.resize(n * IN2, NONE);
@@ -152,6 +168,75 @@ impl Workspace {
         grow(&mut self.dz3, n * F2);
         grow(&mut self.dpooled, n * IN2);
         grow(&mut self.partial, n.div_ceil(CHUNK) * (F1 * KK1 + F1));
+    }
+}
+
+/// C1, bias, ReLU and max-pool of `imgs` (a few 32×32 images) into `pooled`/`argmax`, with
+/// `scratch` for the im2col matrix and C1's outputs.
+fn c1_pool(
+    imgs: &[f32],
+    w1: &[f32],
+    b1: &[f32],
+    scratch: &mut Scratch,
+    pooled: &mut [f32],
+    argmax: &mut [u16],
+) {
+    let m = imgs.len() / (SIDE * SIDE);
+    let cols = &mut scratch.cols[..m * P1 * KK1];
+    for (c, img) in cols
+        .chunks_exact_mut(P1 * KK1)
+        .zip(imgs.chunks_exact(SIDE * SIDE))
+    {
+        for y in 0..O1 {
+            for xo in 0..O1 {
+                let dst = &mut c[(y * O1 + xo) * KK1..(y * O1 + xo + 1) * KK1];
+                for ky in 0..K1 {
+                    let src = (y + ky) * SIDE + xo;
+                    dst[ky * K1..(ky + 1) * K1].copy_from_slice(&img[src..src + K1]);
+                }
+            }
+        }
+    }
+    let z1 = &mut scratch.z1[..m * P1 * F1];
+    matmul(
+        [m * P1, F1, KK1],
+        Mat::rm(cols, KK1),
+        Mat::t(w1, KK1),
+        z1,
+        false,
+        1,
+    );
+    for ((pooled, argmax), z1) in pooled
+        .chunks_exact_mut(IN2)
+        .zip(argmax.chunks_exact_mut(IN2))
+        .zip(z1.chunks_exact(P1 * F1))
+    {
+        for f in 0..F1 {
+            for py in 0..PS {
+                for px in 0..PS {
+                    let (mut best, mut at) = (f32::NEG_INFINITY, 0usize);
+                    for dy in 0..3 {
+                        for dx in 0..3 {
+                            let p = (3 * py + dy) * O1 + 3 * px + dx;
+                            let v = z1[p * F1 + f];
+                            if v > best {
+                                best = v;
+                                at = p;
+                            }
+                        }
+                    }
+                    let v = best + b1[f];
+                    let j = f * PP + py * PS + px;
+                    if v > 0.0 {
+                        pooled[j] = v;
+                        argmax[j] = at as u16;
+                    } else {
+                        pooled[j] = 0.0;
+                        argmax[j] = NONE;
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -188,61 +273,24 @@ impl FastConv {
     pub fn forward(&mut self, x: &[f32], n: usize) -> &[f32] {
         assert_eq!(x.len(), n * SIDE * SIDE, "inputs must be n × 1024");
         let d = self.dim();
-        self.ws.ensure(n, d);
+        self.ws.ensure(n, d, self.threads);
         let (w, ws, t) = (&self.weights, &mut self.ws, self.threads);
-        let cols = &mut ws.cols[..n * P1 * KK1];
-        cols.par_chunks_mut(P1 * KK1)
-            .zip(x.par_chunks(SIDE * SIDE))
-            .for_each(|(c, img)| {
-                for y in 0..O1 {
-                    for xo in 0..O1 {
-                        let dst = &mut c[(y * O1 + xo) * KK1..(y * O1 + xo + 1) * KK1];
-                        for ky in 0..K1 {
-                            let src = (y + ky) * SIDE + xo;
-                            dst[ky * K1..(ky + 1) * K1].copy_from_slice(&img[src..src + K1]);
-                        }
-                    }
-                }
-            });
-        matmul(
-            [n * P1, F1, KK1],
-            Mat::rm(cols, KK1),
-            Mat::t(&w.w1, KK1),
-            &mut ws.z1[..n * P1 * F1],
-            false,
-            t,
-        );
-        let b1 = &w.b1;
+        ws.x[..x.len()].copy_from_slice(x);
+        // C1 + pool: each thread takes a contiguous share of the images, C1_CHUNK at a time,
+        // so its im2col matrix stays in cache
+        let per_thread = n.div_ceil(t).max(1);
         ws.pooled[..n * IN2]
-            .par_chunks_mut(IN2)
-            .zip(ws.argmax[..n * IN2].par_chunks_mut(IN2))
-            .zip(ws.z1[..n * P1 * F1].par_chunks(P1 * F1))
-            .for_each(|((pooled, argmax), z1)| {
-                for f in 0..F1 {
-                    for py in 0..PS {
-                        for px in 0..PS {
-                            let (mut best, mut at) = (f32::NEG_INFINITY, 0usize);
-                            for dy in 0..3 {
-                                for dx in 0..3 {
-                                    let p = (3 * py + dy) * O1 + 3 * px + dx;
-                                    let v = z1[p * F1 + f];
-                                    if v > best {
-                                        best = v;
-                                        at = p;
-                                    }
-                                }
-                            }
-                            let v = best + b1[f];
-                            let j = f * PP + py * PS + px;
-                            if v > 0.0 {
-                                pooled[j] = v;
-                                argmax[j] = at as u16;
-                            } else {
-                                pooled[j] = 0.0;
-                                argmax[j] = NONE;
-                            }
-                        }
-                    }
+            .par_chunks_mut(per_thread * IN2)
+            .zip(ws.argmax[..n * IN2].par_chunks_mut(per_thread * IN2))
+            .zip(x.par_chunks(per_thread * SIDE * SIDE))
+            .zip(ws.scratch.par_iter_mut())
+            .for_each(|(((pooled, argmax), imgs), scratch)| {
+                for ((p, a), im) in pooled
+                    .chunks_mut(C1_CHUNK * IN2)
+                    .zip(argmax.chunks_mut(C1_CHUNK * IN2))
+                    .zip(imgs.chunks(C1_CHUNK * SIDE * SIDE))
+                {
+                    c1_pool(im, &w.w1, &w.b1, scratch, p, a);
                 }
             });
         matmul(
@@ -325,7 +373,7 @@ impl FastConv {
         // C1: only each window's winner receives gradient; partial sums per chunk of images
         let stride = F1 * KK1 + F1;
         let chunks = n.div_ceil(CHUNK);
-        let (cols, argmax, dpooled) = (&ws.cols, &ws.argmax, &ws.dpooled);
+        let (x, argmax, dpooled) = (&ws.x, &ws.argmax, &ws.dpooled);
         ws.partial[..chunks * stride]
             .par_chunks_mut(stride)
             .enumerate()
@@ -333,7 +381,7 @@ impl FastConv {
                 part.fill(0.0);
                 let (gw, gb) = part.split_at_mut(F1 * KK1);
                 for img in c * CHUNK..((c + 1) * CHUNK).min(n) {
-                    let cols = &cols[img * P1 * KK1..(img + 1) * P1 * KK1];
+                    let x = &x[img * SIDE * SIDE..(img + 1) * SIDE * SIDE];
                     for j in 0..IN2 {
                         let at = argmax[img * IN2 + j];
                         if at == NONE {
@@ -342,9 +390,16 @@ impl FastConv {
                         let f = j / PP;
                         let grad = dpooled[img * IN2 + j];
                         gb[f] += grad;
-                        let patch = &cols[at as usize * KK1..(at as usize + 1) * KK1];
-                        for (acc, &p) in gw[f * KK1..(f + 1) * KK1].iter_mut().zip(patch) {
-                            *acc += grad * p;
+                        // the 6×6 input patch under C1's output position `at`
+                        let (y, xo) = (at as usize / O1, at as usize % O1);
+                        for ky in 0..K1 {
+                            let row = &x[(y + ky) * SIDE + xo..(y + ky) * SIDE + xo + K1];
+                            for (acc, &p) in gw[f * KK1 + ky * K1..f * KK1 + (ky + 1) * K1]
+                                .iter_mut()
+                                .zip(row)
+                            {
+                                *acc += grad * p;
+                            }
                         }
                     }
                 }

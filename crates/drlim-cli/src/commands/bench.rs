@@ -1,0 +1,102 @@
+//! `drlim bench`: one line per configuration, in the format of the PyTorch reference's bench
+//! (`… conv batch=B train_pairs_per_s=… infer_img_per_s=…`), for side-by-side runs.
+
+use drlim::bench::{infer_throughput, peak_rss_mib, time, train_throughput};
+use drlim::experiments::builtin_mnist;
+use drlim::model::Architecture;
+use drlim::neighbours::{KnnSource, NeighbourSource, Points};
+use drlim::{Engine, Error, Result};
+
+use crate::cli::{BenchArgs, BenchNet, EngineArg};
+
+pub fn run(a: BenchArgs) -> Result<()> {
+    if a.batches.contains(&0) || a.infer_batch == 0 || a.seconds.is_nan() || a.seconds <= 0.0 {
+        return Err(Error::param(
+            "--batches, --infer-batch and --seconds must be positive",
+        ));
+    }
+    let engine = match a.engine {
+        EngineArg::Auto => Engine::Auto,
+        EngineArg::Burn => Engine::Burn,
+    };
+    let threads = rayon::current_num_threads();
+    let nets: Vec<(&str, Architecture)> = match a.net {
+        BenchNet::Conv => vec![("conv", Architecture::Conv { dim: 2 })],
+        BenchNet::Mlp => vec![("mlp", mlp())],
+        BenchNet::Both => vec![("conv", Architecture::Conv { dim: 2 }), ("mlp", mlp())],
+        BenchNet::None => vec![],
+    };
+    for (name, arch) in &nets {
+        for &b in &a.batches {
+            let t = train_throughput(arch, b, engine, a.warmup, a.seconds);
+            let infer = infer_throughput(arch, a.infer_batch, a.warmup, a.seconds);
+            println!(
+                "drlim {name} batch={b} train_pairs_per_s={:.0} infer_img_per_s={infer:.0} infer_batch={} engine={} threads={threads} train_steps={}",
+                t.train_pairs_per_s,
+                a.infer_batch,
+                if t.fast_path { "fast" } else { "burn" },
+                t.steps
+            );
+        }
+    }
+    for &n in &a.knn {
+        let data = digits(n)?;
+        let (graph, took) = time(|| KnnSource { k: 5 }.graph(&Points::new(&data, 784)));
+        let graph = graph?;
+        println!(
+            "drlim knn n={n} dim=784 k=5 graph_s={:.3} pairs={} threads={threads}",
+            took.as_secs_f64(),
+            graph.len()
+        );
+    }
+    if let Some(mib) = peak_rss_mib() {
+        println!("drlim peak_rss_mib={mib:.0}");
+    }
+    Ok(())
+}
+
+fn mlp() -> Architecture {
+    Architecture::Mlp {
+        input_dim: 784,
+        hidden: vec![256, 256],
+        dim: 2,
+    }
+}
+
+/// `n` digits in [0, 1]: the built-in 10,000, then copies shifted by (dx, dy) ∈ {±1, ±2, …}.
+fn digits(n: usize) -> Result<Vec<f32>> {
+    let (images, _) = builtin_mnist()?;
+    let shifts = [
+        (0i32, 0i32),
+        (-3, 0),
+        (3, 0),
+        (-6, 0),
+        (6, 0),
+        (0, -2),
+        (0, 2),
+        (-3, 2),
+        (3, -2),
+        (-2, -2),
+    ];
+    let mut out = Vec::with_capacity(n * 784);
+    'outer: for &(dx, dy) in shifts.iter().cycle() {
+        for i in 0..images.n {
+            if out.len() == n * 784 {
+                break 'outer;
+            }
+            let img = images.row(i);
+            for r in 0..28i32 {
+                for c in 0..28i32 {
+                    let (sr, sc) = (r - dy, c - dx);
+                    let v = if (0..28).contains(&sr) && (0..28).contains(&sc) {
+                        img[(sr * 28 + sc) as usize]
+                    } else {
+                        0.0
+                    };
+                    out.push(v / 255.0);
+                }
+            }
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,137 @@
+//! Throughput measurements on random data: training pairs per second (both arms, loss,
+//! backward, SGD step) and inference images per second, and the neighbour-graph build time.
+//! Timings are reported, never asserted.
+
+use std::time::{Duration, Instant};
+
+use rand::{Rng, SeedableRng};
+
+use crate::embed::{embed, embed_fast_conv};
+use crate::fast::ConvWeights;
+use crate::model::{Architecture, Net};
+use crate::pairs::Pair;
+use crate::train::{new_stepper, uses_fast_path, Engine, TrainConfig};
+use burn::tensor::Device;
+
+/// One measured configuration.
+#[derive(Clone, Debug)]
+pub struct Throughput {
+    /// Pairs per SGD step.
+    pub batch: usize,
+    /// Training speed.
+    pub train_pairs_per_s: f64,
+    /// Steps timed.
+    pub steps: usize,
+    /// Whether the fast CPU path trained.
+    pub fast_path: bool,
+}
+
+fn run_for(seconds: f64, mut f: impl FnMut()) -> (usize, f64) {
+    let start = Instant::now();
+    let mut n = 0;
+    loop {
+        f();
+        n += 1;
+        let el = start.elapsed().as_secs_f64();
+        if el >= seconds {
+            return (n, el);
+        }
+    }
+}
+
+/// Training throughput of `arch` at `batch` pairs per step: `warmup` untimed seconds, then at
+/// least `seconds` timed.
+pub fn train_throughput(
+    arch: &Architecture,
+    batch: usize,
+    engine: Engine,
+    warmup: f64,
+    seconds: f64,
+) -> Throughput {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(batch as u64);
+    let dim = arch.input_dim();
+    let inputs: Vec<f32> = (0..2 * batch * dim).map(|_| rng.random::<f32>()).collect();
+    let pairs: Vec<Pair> = (0..batch)
+        .map(|i| Pair {
+            a: i as u32,
+            b: (batch + i) as u32,
+            y: (i % 2) as f32,
+        })
+        .collect();
+    let config = TrainConfig {
+        engine,
+        lr: 0.01,
+        momentum: 0.9,
+        ..TrainConfig::default()
+    };
+    let device = Device::flex();
+    let mut stepper = new_stepper(arch, &inputs, &config, &device);
+    run_for(warmup, || {
+        stepper.step(&pairs, config.lr);
+    });
+    let (steps, el) = run_for(seconds, || {
+        stepper.step(&pairs, config.lr);
+    });
+    Throughput {
+        batch,
+        train_pairs_per_s: (steps * batch) as f64 / el,
+        steps,
+        fast_path: uses_fast_path(arch, &config, &device),
+    }
+}
+
+/// Inference throughput (images per second) of `arch` at `batch` images per call, on the path
+/// `drlim embed` uses.
+pub fn infer_throughput(arch: &Architecture, batch: usize, warmup: f64, seconds: f64) -> f64 {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+    let dim = arch.input_dim();
+    let x: Vec<f32> = (0..batch * dim).map(|_| rng.random::<f32>()).collect();
+    let device = Device::flex();
+    let net = Net::seeded(arch, 0, &device);
+    let mut f: Box<dyn FnMut()> = match ConvWeights::from_net(&net) {
+        Some(w) => Box::new(move || {
+            std::hint::black_box(embed_fast_conv(w.clone(), &x));
+        }),
+        None => Box::new(move || {
+            std::hint::black_box(embed(&net, &x, dim, &device));
+        }),
+    };
+    run_for(warmup, &mut f);
+    let (calls, el) = run_for(seconds, &mut f);
+    (calls * batch) as f64 / el
+}
+
+/// Wall time of `f`.
+pub fn time<T>(f: impl FnOnce() -> T) -> (T, Duration) {
+    let start = Instant::now();
+    let v = f();
+    (v, start.elapsed())
+}
+
+/// Peak resident memory of this process so far, in MiB (Linux; `None` elsewhere).
+pub fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn measures_something_for_both_nets() {
+        let t = train_throughput(&Architecture::Conv { dim: 2 }, 4, Engine::Auto, 0.0, 0.01);
+        assert!(t.fast_path && t.steps >= 1 && t.train_pairs_per_s > 0.0);
+        let mlp = Architecture::Mlp {
+            input_dim: 20,
+            hidden: vec![8],
+            dim: 2,
+        };
+        let t = train_throughput(&mlp, 4, Engine::Auto, 0.0, 0.01);
+        assert!(!t.fast_path && t.train_pairs_per_s > 0.0);
+        assert!(infer_throughput(&mlp, 8, 0.0, 0.01) > 0.0);
+        assert!(peak_rss_mib().unwrap_or(1.0) > 0.0);
+    }
+}
