@@ -168,6 +168,9 @@ pub struct FitArgs {
     /// Also write the training data's embedding here (.npy or .csv).
     #[arg(long)]
     pub embedding_out: Option<PathBuf>,
+    /// Also write the neighbour pairs (i < j, 0-based, one per row) here (.npy or .csv).
+    #[arg(long)]
+    pub graph_out: Option<PathBuf>,
     #[command(flatten)]
     pub train: TrainArgs,
 }

@@ -26,6 +26,8 @@ fn fit_embed_eval_plot_on_digits() {
             "4",
             "--embedding-out",
             "train_emb.npy",
+            "--graph-out",
+            "g.csv",
         ],
     );
     assert!(out.contains("saved the model to M"), "{out}");

@@ -24,7 +24,7 @@ pub fn run(a: FitArgs) -> Result<()> {
     } else {
         check_writable(&a.model_out)?;
     }
-    if let Some(e) = &a.embedding_out {
+    for e in a.embedding_out.iter().chain(&a.graph_out) {
         drlim::output::MatrixFormat::from_path(e)?;
         check_writable(e)?;
     }
@@ -88,6 +88,23 @@ pub fn run(a: FitArgs) -> Result<()> {
         say(
             quiet,
             format!("wrote the training embedding to {}", show(path)),
+        );
+    }
+    if let Some(path) = &a.graph_out {
+        let pairs: Vec<f32> = fitted
+            .graph
+            .pairs()
+            .iter()
+            .flat_map(|&(i, j)| [i as f32, j as f32])
+            .collect();
+        write_matrix(path, &pairs, fitted.graph.len(), 2)?;
+        say(
+            quiet,
+            format!(
+                "wrote the {} neighbour pairs to {}",
+                fitted.graph.len(),
+                show(path)
+            ),
         );
     }
     say(quiet, format!("saved the model to {}", show(&a.model_out)));
