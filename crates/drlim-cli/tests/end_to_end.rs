@@ -35,6 +35,26 @@ fn fit_embed_eval_plot_on_digits() {
         files(&d.join("M")),
         vec!["config.json", "model.safetensors"]
     );
+    // the graph file holds the symmetrised 5-NN pairs, i < j, each once
+    let g = std::fs::read_to_string(d.join("g.csv")).unwrap();
+    let pairs: Vec<(f32, f32)> = g
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let (a, b) = l.split_once(',').unwrap();
+            (a.parse().unwrap(), b.parse().unwrap())
+        })
+        .collect();
+    assert!(
+        pairs.len() >= 300 * 5 / 2 && pairs.len() <= 300 * 5,
+        "{}",
+        pairs.len()
+    );
+    assert!(pairs.iter().all(|(a, b)| a < b));
+    assert!(
+        out.contains(&format!("wrote the {} neighbour pairs", pairs.len())),
+        "{out}"
+    );
     let cfg: serde_json::Value =
         serde_json::from_slice(&std::fs::read(d.join("M/config.json")).unwrap()).unwrap();
     assert_eq!(cfg["architecture"]["net"], "conv");
