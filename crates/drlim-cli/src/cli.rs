@@ -282,6 +282,9 @@ pub struct BenchArgs {
     /// Training implementation.
     #[arg(long, value_enum, default_value_t = EngineArg::Auto)]
     pub engine: EngineArg,
+    /// Also measure the SGEMM peak with an n×n×n product (e.g. 1024).
+    #[arg(long)]
+    pub gemm: Option<usize>,
     /// Also time the exact 5-NN graph of this many 784-pixel digits (the built-in 10,000, with
     /// shifted copies beyond that), comma-separated.
     #[arg(long, value_delimiter = ',')]

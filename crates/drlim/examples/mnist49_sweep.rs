@@ -1,6 +1,7 @@
 //! Tuning aid: trains the MNIST 4-vs-9 setting with the given flags and prints the test metrics
-//! every few epochs. `cargo run --release --example mnist49_sweep -- [epochs lr momentum
-//! neg_ratio optimizer(sgd|adam) batch margin seed]`.
+//! every 10 epochs, and the map averaged over the last quarter of the epochs.
+//! `cargo run --release --example mnist49_sweep -- [epochs lr momentum neg_ratio
+//! optimizer(sgd|adam) batch margin seed lr_decay]`.
 
 use drlim::eval::{knn_accuracy, trustworthiness};
 use drlim::experiments::{builtin_mnist, mnist_4_9};

@@ -101,6 +101,29 @@ pub fn infer_throughput(arch: &Architecture, batch: usize, warmup: f64, seconds:
     (calls * batch) as f64 / el
 }
 
+/// Single-precision GEMM speed (GFLOP/s) of an n×n by n×n product on all threads: the peak
+/// that the fast path is measured against.
+pub fn sgemm_gflops(n: usize, warmup: f64, seconds: f64) -> f64 {
+    use crate::fast::gemm::{matmul, Mat};
+    let a: Vec<f32> = (0..n * n).map(|i| (i % 7) as f32 * 0.1).collect();
+    let b: Vec<f32> = (0..n * n).map(|i| (i % 5) as f32 * 0.1).collect();
+    let mut c = vec![0f32; n * n];
+    let threads = rayon::current_num_threads();
+    let mut f = || {
+        matmul(
+            [n, n, n],
+            Mat::rm(&a, n),
+            Mat::rm(&b, n),
+            &mut c,
+            false,
+            threads,
+        )
+    };
+    run_for(warmup, &mut f);
+    let (calls, el) = run_for(seconds, &mut f);
+    2.0 * (n as f64).powi(3) * calls as f64 / el / 1e9
+}
+
 /// Wall time of `f`.
 pub fn time<T>(f: impl FnOnce() -> T) -> (T, Duration) {
     let start = Instant::now();

@@ -1,7 +1,7 @@
 //! `drlim bench`: one line per configuration, in the format of the PyTorch reference's bench
 //! (`… conv batch=B train_pairs_per_s=… infer_img_per_s=…`), for side-by-side runs.
 
-use drlim::bench::{infer_throughput, peak_rss_mib, time, train_throughput};
+use drlim::bench::{infer_throughput, peak_rss_mib, sgemm_gflops, time, train_throughput};
 use drlim::experiments::builtin_mnist;
 use drlim::model::Architecture;
 use drlim::neighbours::{KnnSource, NeighbourSource, Points};
@@ -38,6 +38,10 @@ pub fn run(a: BenchArgs) -> Result<()> {
                 t.steps
             );
         }
+    }
+    if let Some(n) = a.gemm {
+        let g = sgemm_gflops(n, a.warmup, a.seconds);
+        println!("drlim sgemm n={n} gflops={g:.1} threads={threads}");
     }
     for &n in &a.knn {
         let data = digits(n)?;

@@ -26,17 +26,16 @@ pub fn run(a: DemoArgs) -> Result<()> {
         &Device::flex(),
         &mut Progress::new(quiet),
     )?;
-    println!("neighbour pairs: {}", r.neighbour_pairs);
     println!(
         "fit: {:.1}s ({} epochs, final loss {:.5}); embedding the test digits: {:.3}s",
         r.fit_seconds, r.epochs, r.final_loss, r.embed_seconds
     );
     println!(
-        "test 5-NN accuracy against the train map: {:.4}",
+        "test 5-NN accuracy against the train map: {:.5}",
         r.test_knn5_accuracy
     );
     println!(
-        "test trustworthiness (10 neighbours):     {:.4}",
+        "test trustworthiness (10 neighbours):     {:.5}",
         r.test_trustworthiness10
     );
     let p = &r.train_pair_distances;

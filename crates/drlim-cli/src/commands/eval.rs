@@ -35,7 +35,7 @@ pub fn run(a: EvalArgs) -> Result<()> {
             let acc = knn_accuracy(&rp, &ref_labels, &points, labels, a.k)
                 .map_err(|e| Error::data(r, e.to_string()))?;
             println!(
-                "{}-NN accuracy against the reference embedding: {acc:.4}",
+                "{}-NN accuracy against the reference embedding: {acc:.5}",
                 a.k
             );
             out.insert(format!("knn{}_accuracy", a.k), json!(acc));
@@ -66,7 +66,7 @@ pub fn run(a: EvalArgs) -> Result<()> {
         let x = Normalisation::fit(NormaliseMode::Auto, &data).apply(&data);
         let xp = Points::new(&x, data.dim());
         let t = trustworthiness(&xp, &points, a.trust_k)?;
-        println!("trustworthiness ({} neighbours): {t:.4}", a.trust_k);
+        println!("trustworthiness ({} neighbours): {t:.5}", a.trust_k);
         out.insert(format!("trustworthiness{}", a.trust_k), json!(t));
         let graph = KnnSource { k: a.k }.graph(&xp)?;
         let p = pair_distances(&points, &graph, 5000, 0);

@@ -8,6 +8,6 @@
 //! (the MLP, Adam, a GPU device) runs through burn.
 
 mod conv;
-mod gemm;
+pub(crate) mod gemm;
 
 pub use conv::{ConvGrads, ConvWeights, FastConv};
