@@ -1,7 +1,7 @@
 //! Tuning aid: trains the MNIST 4-vs-9 setting with the given flags and prints the test metrics
 //! every 10 epochs, and the map averaged over the last quarter of the epochs.
 //! `cargo run --release --example mnist49_sweep -- [epochs lr momentum neg_ratio
-//! optimizer(sgd|adam) batch margin seed lr_decay]`.
+//! optimizer(sgd|adam) batch margin seed lr_decay weight_decay]`.
 
 use drlim::eval::{knn_accuracy, trustworthiness};
 use drlim::experiments::{builtin_mnist, mnist_4_9};
@@ -105,6 +105,7 @@ fn main() {
     o.train.margin = get(6, "1").parse().unwrap();
     o.train.seed = get(7, "0").parse().unwrap();
     o.train.lr_decay = get(8, "0.95").parse().unwrap();
+    o.train.weight_decay = get(9, "0").parse().unwrap();
     let (images, labels) = builtin_mnist().unwrap();
     let split = mnist_4_9::split(&images, &labels, 0.7);
     // the config is only known after fit: fit once for 1 epoch to get it

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use rand::{Rng, SeedableRng};
 
-use crate::embed::{embed, embed_fast_conv};
-use crate::fast::ConvWeights;
+use crate::embed::embed_fast;
+use crate::fast::fast_net;
 use crate::model::{Architecture, Net};
 use crate::pairs::Pair;
 use crate::train::{new_stepper, uses_fast_path, Engine, TrainConfig};
@@ -76,25 +76,20 @@ pub fn train_throughput(
         batch,
         train_pairs_per_s: (steps * batch) as f64 / el,
         steps,
-        fast_path: uses_fast_path(arch, &config, &device),
+        fast_path: uses_fast_path(&config, &device),
     }
 }
 
-/// Inference throughput (images per second) of `arch` at `batch` images per call, on the path
-/// `drlim embed` uses.
+/// Inference throughput (images per second) of `arch` at `batch` images per call, on the fast
+/// CPU path that `drlim embed` uses.
 pub fn infer_throughput(arch: &Architecture, batch: usize, warmup: f64, seconds: f64) -> f64 {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
     let dim = arch.input_dim();
     let x: Vec<f32> = (0..batch * dim).map(|_| rng.random::<f32>()).collect();
     let device = Device::flex();
     let net = Net::seeded(arch, 0, &device);
-    let mut f: Box<dyn FnMut()> = match ConvWeights::from_net(&net) {
-        Some(w) => Box::new(move || {
-            std::hint::black_box(embed_fast_conv(w.clone(), &x));
-        }),
-        None => Box::new(move || {
-            std::hint::black_box(embed(&net, &x, dim, &device));
-        }),
+    let mut f = || {
+        std::hint::black_box(embed_fast(fast_net(&net), &x, dim));
     };
     run_for(warmup, &mut f);
     let (calls, el) = run_for(seconds, &mut f);
@@ -152,7 +147,7 @@ mod tests {
             hidden: vec![8],
             dim: 2,
         };
-        let t = train_throughput(&mlp, 4, Engine::Auto, 0.0, 0.01);
+        let t = train_throughput(&mlp, 4, Engine::Burn, 0.0, 0.01);
         assert!(!t.fast_path && t.train_pairs_per_s > 0.0);
         assert!(infer_throughput(&mlp, 8, 0.0, 0.01) > 0.0);
         assert!(peak_rss_mib().unwrap_or(1.0) > 0.0);

@@ -2,8 +2,8 @@
 
 use burn::tensor::{Device, Tensor, TensorData};
 
-use crate::fast::{ConvWeights, FastConv};
-use crate::model::{Net, CONV_INPUT_SIDE};
+use crate::fast::FastNet;
+use crate::model::Net;
 
 /// Rows per forward pass when embedding.
 pub const EMBED_BATCH: usize = 1024;
@@ -26,16 +26,15 @@ pub fn embed(net: &Net, inputs: &[f32], input_dim: usize, device: &Device) -> Ve
     out
 }
 
-/// Images per forward pass of the fast convnet (its im2col buffer is 105 KB per image).
-const FAST_BATCH: usize = 256;
+/// Inputs per forward pass on the fast path (the convnet's im2col scratch is per thread, so
+/// this only bounds the activations kept for a backward pass).
+const FAST_BATCH: usize = 1024;
 
-/// The convnet's outputs for prepared 32×32 inputs on the fast CPU path.
-pub fn embed_fast_conv(weights: ConvWeights, inputs: &[f32]) -> Vec<f32> {
-    let side = CONV_INPUT_SIDE * CONV_INPUT_SIDE;
-    let mut fast = FastConv::new(weights);
-    let mut out = Vec::with_capacity(inputs.len() / side * fast.dim());
-    for chunk in inputs.chunks(FAST_BATCH * side) {
-        out.extend_from_slice(fast.forward(chunk, chunk.len() / side));
+/// The outputs of a network on the fast CPU path for prepared inputs (`n × input_dim`).
+pub fn embed_fast(mut net: Box<dyn FastNet>, inputs: &[f32], input_dim: usize) -> Vec<f32> {
+    let mut out = Vec::with_capacity(inputs.len() / input_dim * net.dim());
+    for chunk in inputs.chunks(FAST_BATCH * input_dim) {
+        out.extend_from_slice(net.forward(chunk, chunk.len() / input_dim));
     }
     out
 }
@@ -48,16 +47,25 @@ mod tests {
     #[test]
     fn fast_and_burn_embeddings_agree() {
         let dev = Device::flex();
-        let net = Net::seeded(&Architecture::Conv { dim: 2 }, 0, &dev);
-        let n = 300; // more than one fast batch
-        let x: Vec<f32> = (0..n * 1024)
-            .map(|i| ((i * 31) % 97) as f32 / 97.0)
-            .collect();
-        let slow = embed(&net, &x, 1024, &dev);
-        let fast = embed_fast_conv(ConvWeights::from_net(&net).unwrap(), &x);
-        assert_eq!(slow.len(), fast.len());
-        for (a, b) in fast.iter().zip(&slow) {
-            assert!((a - b).abs() < 1e-4, "{a} vs {b}");
+        for arch in [
+            Architecture::Conv { dim: 2 },
+            Architecture::Mlp {
+                input_dim: 1024,
+                hidden: vec![16],
+                dim: 3,
+            },
+        ] {
+            let net = Net::seeded(&arch, 0, &dev);
+            let n = 1100; // more than one fast batch
+            let x: Vec<f32> = (0..n * 1024)
+                .map(|i| ((i * 31) % 97) as f32 / 97.0)
+                .collect();
+            let slow = embed(&net, &x, 1024, &dev);
+            let fast = embed_fast(crate::fast::fast_net(&net), &x, 1024);
+            assert_eq!(slow.len(), fast.len());
+            for (a, b) in fast.iter().zip(&slow) {
+                assert!((a - b).abs() < 1e-4, "{a} vs {b}");
+            }
         }
     }
 }

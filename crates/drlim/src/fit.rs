@@ -8,9 +8,9 @@ use burn::module::Module;
 use burn::tensor::Device;
 
 use crate::data::{Dataset, NormaliseMode};
-use crate::embed::{embed, embed_fast_conv};
+use crate::embed::{embed, embed_fast};
 use crate::error::Result;
-use crate::fast::ConvWeights;
+use crate::fast::fast_net;
 use crate::model::{load_model, save_model, Architecture, InputSpec, ModelConfig, Net};
 use crate::neighbours::{KnnSource, NeighbourGraph, NeighbourSource, Points};
 use crate::train::{train, EpochReport, TrainConfig, TrainObserver};
@@ -91,9 +91,7 @@ impl Model {
             .next()
             .unwrap_or_else(Device::flex);
         if device == Device::flex() {
-            if let Some(weights) = ConvWeights::from_net(&net) {
-                return Ok(embed_fast_conv(weights, &inputs));
-            }
+            return Ok(embed_fast(fast_net(&net), &inputs, arch.input_dim()));
         }
         Ok(embed(&net, &inputs, arch.input_dim(), &device))
     }

@@ -11,9 +11,9 @@ use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::fast::{ConvWeights, FastConv};
+use crate::fast::{fast_net, FastNet};
 use crate::loss::{contrastive_loss, contrastive_loss_and_grad};
-use crate::model::{Architecture, Net, CONV_INPUT_SIDE};
+use crate::model::{Architecture, Net};
 use crate::neighbours::NeighbourGraph;
 use crate::pairs::{Pair, PairSampler};
 
@@ -161,7 +161,7 @@ pub struct Trained {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Engine {
-    /// The fast CPU path where it applies (the convnet, SGD, a CPU device), burn otherwise.
+    /// The fast CPU path where it applies (SGD on a CPU device), burn otherwise.
     #[default]
     Auto,
     /// Always burn's generic autodiff path.
@@ -243,9 +243,10 @@ impl Stepper for BurnStepper<'_> {
 }
 
 struct FastStepper<'a> {
-    fast: FastConv,
+    fast: Box<dyn FastNet>,
     device: Device,
     inputs: &'a [f32],
+    dim: usize,
     config: &'a TrainConfig,
     buf: Vec<f32>,
     dout: Vec<f32>,
@@ -254,12 +255,7 @@ struct FastStepper<'a> {
 impl Stepper for FastStepper<'_> {
     fn step(&mut self, pairs: &[Pair], lr: f64) -> f32 {
         let (b, d) = (pairs.len(), self.fast.dim());
-        gather(
-            pairs,
-            self.inputs,
-            CONV_INPUT_SIDE * CONV_INPUT_SIDE,
-            &mut self.buf,
-        );
+        gather(pairs, self.inputs, self.dim, &mut self.buf);
         let y: Vec<f32> = pairs.iter().map(|p| p.y).collect();
         let out = self.fast.forward(&self.buf, 2 * b);
         self.dout.resize(2 * b * d, 0.0);
@@ -276,18 +272,17 @@ impl Stepper for FastStepper<'_> {
     }
 
     fn net(&self) -> Net {
-        self.fast.weights.to_net(&self.device)
+        self.fast.to_net(&self.device)
     }
 
     fn is_finite(&self) -> bool {
-        self.fast.weights.is_finite()
+        self.fast.is_finite()
     }
 }
 
 /// Whether `config` trains `arch` on `device` with the fast CPU path.
-pub fn uses_fast_path(arch: &Architecture, config: &TrainConfig, device: &Device) -> bool {
+pub fn uses_fast_path(config: &TrainConfig, device: &Device) -> bool {
     config.engine == Engine::Auto
-        && matches!(arch, Architecture::Conv { .. })
         && config.optimizer == OptimizerKind::Sgd
         && *device == Device::flex()
 }
@@ -299,13 +294,13 @@ pub(crate) fn new_stepper<'a>(
     config: &'a TrainConfig,
     device: &Device,
 ) -> Box<dyn Stepper + 'a> {
-    if uses_fast_path(arch, config, device) {
+    if uses_fast_path(config, device) {
         let net = Net::seeded(arch, config.seed, device);
-        let weights = ConvWeights::from_net(&net).expect("a conv net");
         Box::new(FastStepper {
-            fast: FastConv::new(weights),
+            fast: fast_net(&net),
             device: device.clone(),
             inputs,
+            dim: arch.input_dim(),
             config,
             buf: Vec::new(),
             dout: Vec::new(),
@@ -496,6 +491,51 @@ mod tests {
             .all(|(_, _, v)| v.iter().all(|x| x.is_finite())));
     }
 
+    /// A few SGD steps on the fast path and on burn's give the same weights to 1e-4.
+    fn fast_path_trains_like_burn(arch: Architecture, inputs: &[f32], g: &NeighbourGraph) {
+        let base = TrainConfig {
+            epochs: 1,
+            batch: 24,
+            lr: 0.01,
+            weight_decay: 1e-3,
+            ..TrainConfig::default()
+        };
+        let fast = train(&arch, inputs, g, &base, &Device::flex(), &mut Silent).unwrap();
+        let slow_cfg = TrainConfig {
+            engine: Engine::Burn,
+            ..base.clone()
+        };
+        let slow = train(&arch, inputs, g, &slow_cfg, &Device::flex(), &mut Silent).unwrap();
+        for (a, b) in fast.history.iter().zip(&slow.history) {
+            assert!(
+                (a.loss - b.loss).abs() < 1e-4 * b.loss.abs().max(1.0),
+                "epoch loss {} vs {}",
+                a.loss,
+                b.loss
+            );
+        }
+        let initial = Net::seeded(&arch, base.seed, &Device::flex()).weights();
+        let last_bias = initial.last().unwrap().0.clone();
+        for (((name, _, a), (_, _, b)), (_, _, w0)) in fast
+            .net
+            .weights()
+            .iter()
+            .zip(slow.net.weights())
+            .zip(initial)
+        {
+            let scale = b.iter().fold(1e-3f32, |m, v| m.max(v.abs()));
+            // the loss depends on output differences only, so the last bias gets no gradient
+            let moved = a.iter().zip(&w0).any(|(x, y)| x != y);
+            assert!(moved || *name == last_bias, "{name} did not train");
+            for (x, y) in a.iter().zip(&b) {
+                assert!(
+                    (x - y).abs() <= 1e-4 * scale,
+                    "{name}: fast {x} vs burn {y} (scale {scale})"
+                );
+            }
+        }
+    }
+
     #[test]
     fn fast_conv_path_trains_like_burn() {
         use rand::{Rng, SeedableRng};
@@ -506,48 +546,22 @@ mod tests {
         let g = KnnSource { k: 3 }
             .graph(&Points::new(&images, 784))
             .unwrap();
-        let arch = Architecture::Conv { dim: 2 };
-        let base = TrainConfig {
-            epochs: 1,
-            batch: 24,
-            lr: 0.01,
-            weight_decay: 1e-3,
-            ..TrainConfig::default()
-        };
-        let fast = train(&arch, &inputs, &g, &base, &Device::flex(), &mut Silent).unwrap();
-        let slow_cfg = TrainConfig {
-            engine: Engine::Burn,
-            ..base
-        };
-        let slow = train(&arch, &inputs, &g, &slow_cfg, &Device::flex(), &mut Silent).unwrap();
-        for (a, b) in fast.history.iter().zip(&slow.history) {
-            assert!(
-                (a.loss - b.loss).abs() < 1e-4 * b.loss.abs().max(1.0),
-                "epoch loss {} vs {}",
-                a.loss,
-                b.loss
-            );
-        }
-        let initial = Net::seeded(&arch, base.seed, &Device::flex()).weights();
-        for (((name, _, a), (_, _, b)), (_, _, w0)) in fast
-            .net
-            .weights()
-            .iter()
-            .zip(slow.net.weights())
-            .zip(initial)
-        {
-            let scale = b.iter().fold(1e-3f32, |m, v| m.max(v.abs()));
-            // the loss depends on output differences only, so fc.bias gets no gradient (only decay)
-            let moved = a.iter().zip(&w0).any(|(x, y)| x != y);
-            assert!(moved || name == "fc.bias", "{name} did not train");
-            for (x, y) in a.iter().zip(&b) {
-                assert!(
-                    (x - y).abs() <= 1e-4 * scale,
-                    "{name}: fast {x} vs burn {y} (scale {scale}, wd {})",
-                    base.weight_decay
-                );
-            }
-        }
+        fast_path_trains_like_burn(Architecture::Conv { dim: 2 }, &inputs, &g);
+    }
+
+    #[test]
+    fn fast_mlp_path_trains_like_burn() {
+        let x = blobs(50);
+        let g = KnnSource { k: 3 }.graph(&Points::new(&x, 8)).unwrap();
+        fast_path_trains_like_burn(
+            Architecture::Mlp {
+                input_dim: 8,
+                hidden: vec![16, 12],
+                dim: 3,
+            },
+            &x,
+            &g,
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@
 use rayon::prelude::*;
 
 use super::gemm::{matmul, Mat};
+use super::sgd::sgd_update;
 use crate::model::{Architecture, Net};
 use burn::tensor::Device;
 
@@ -246,7 +247,7 @@ pub struct FastConv {
     pub weights: ConvWeights,
     /// Gradients of the last backward pass.
     pub grads: ConvGrads,
-    velocity: Option<ConvWeights>,
+    velocity: Vec<Vec<f32>>,
     ws: Workspace,
     threads: usize,
 }
@@ -258,7 +259,7 @@ impl FastConv {
         Self {
             weights,
             grads: ConvWeights::zeros(dim),
-            velocity: None,
+            velocity: Vec::new(),
             ws: Workspace::default(),
             threads: rayon::current_num_threads(),
         }
@@ -413,29 +414,19 @@ impl FastConv {
         }
     }
 
-    /// One SGD step with the gradients of the last backward pass: v ← μv + g + λw, w ← w − lr·v
-    /// (PyTorch's and burn's SGD with dampening 0).
+    /// One SGD step with the gradients of the last backward pass (see [`sgd_update`]).
     pub fn sgd_step(&mut self, lr: f32, momentum: f32, weight_decay: f32) {
-        let dim = self.dim();
-        let velocity = self.velocity.get_or_insert_with(|| ConvWeights::zeros(dim));
-        for ((w, g), v) in self
-            .weights
-            .tensors_mut()
-            .into_iter()
-            .zip(self.grads.tensors())
-            .zip(velocity.tensors_mut())
-        {
-            for ((w, &g), v) in w.iter_mut().zip(g).zip(v.iter_mut()) {
-                let g = g + weight_decay * *w;
-                // v starts at 0, so the first step takes the gradient itself, as in PyTorch
-                *v = momentum * *v + g;
-                *w -= lr * *v;
-            }
-        }
+        let grads = self.grads.tensors();
+        sgd_update(
+            self.weights.tensors_mut(),
+            grads,
+            &mut self.velocity,
+            [lr, momentum, weight_decay],
+        );
     }
 }
 
-fn col_sums(m: &[f32], cols: usize, out: &mut [f32]) {
+pub(crate) fn col_sums(m: &[f32], cols: usize, out: &mut [f32]) {
     out.fill(0.0);
     for row in m.chunks_exact(cols) {
         out.iter_mut().zip(row).for_each(|(o, v)| *o += v);

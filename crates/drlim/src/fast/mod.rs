@@ -4,10 +4,88 @@
 //!
 //! It holds the same weights as the burn [`Net`](crate::model::Net) (converted both ways in
 //! PyTorch layout) and is checked against the burn path in the tests (outputs, gradients and
-//! training steps to 1e-4). Training uses it on CPU for the convnet with SGD; everything else
-//! (the MLP, Adam, a GPU device) runs through burn.
+//! training steps to 1e-4). The MLP has a fast path of the same kind (plain GEMMs without an
+//! autodiff graph). Training uses them on CPU with SGD; Adam and other devices run through burn.
 
 mod conv;
 pub(crate) mod gemm;
+mod mlp;
+mod sgd;
 
 pub use conv::{ConvGrads, ConvWeights, FastConv};
+pub use mlp::{FastMlp, MlpWeights};
+
+use burn::tensor::Device;
+
+use crate::model::Net;
+
+/// A network on the fast CPU path.
+pub trait FastNet: Send {
+    /// Output dimension d.
+    fn dim(&self) -> usize;
+    /// Maps `n` prepared inputs to n × d outputs, kept for `backward`.
+    fn forward(&mut self, x: &[f32], n: usize) -> &[f32];
+    /// Gradients for the output gradient `dout` of the last forward pass.
+    fn backward(&mut self, dout: &[f32]);
+    /// One SGD step with momentum and weight decay.
+    fn sgd_step(&mut self, lr: f32, momentum: f32, weight_decay: f32);
+    /// The burn module with the current weights.
+    fn to_net(&self, device: &Device) -> Net;
+    /// Whether every weight is finite.
+    fn is_finite(&self) -> bool;
+}
+
+/// The fast-path twin of a burn network (the convnet or an MLP).
+pub fn fast_net(net: &Net) -> Box<dyn FastNet> {
+    match ConvWeights::from_net(net) {
+        Some(w) => Box::new(FastConv::new(w)),
+        None => Box::new(FastMlp::new(
+            MlpWeights::from_net(net).expect("a conv or an mlp"),
+        )),
+    }
+}
+
+impl FastNet for FastConv {
+    fn dim(&self) -> usize {
+        FastConv::dim(self)
+    }
+    fn forward(&mut self, x: &[f32], n: usize) -> &[f32] {
+        FastConv::forward(self, x, n)
+    }
+    fn backward(&mut self, dout: &[f32]) {
+        FastConv::backward(self, dout)
+    }
+    fn sgd_step(&mut self, lr: f32, momentum: f32, weight_decay: f32) {
+        FastConv::sgd_step(self, lr, momentum, weight_decay)
+    }
+    fn to_net(&self, device: &Device) -> Net {
+        self.weights.to_net(device)
+    }
+    fn is_finite(&self) -> bool {
+        self.weights.is_finite()
+    }
+}
+
+impl FastNet for FastMlp {
+    fn dim(&self) -> usize {
+        FastMlp::dim(self)
+    }
+    fn forward(&mut self, x: &[f32], n: usize) -> &[f32] {
+        FastMlp::forward(self, x, n)
+    }
+    fn backward(&mut self, dout: &[f32]) {
+        FastMlp::backward(self, dout)
+    }
+    fn sgd_step(&mut self, lr: f32, momentum: f32, weight_decay: f32) {
+        FastMlp::sgd_step(self, lr, momentum, weight_decay)
+    }
+    fn to_net(&self, device: &Device) -> Net {
+        self.weights.to_net(device)
+    }
+    fn is_finite(&self) -> bool {
+        self.weights
+            .tensors
+            .iter()
+            .all(|t| t.iter().all(|v| v.is_finite()))
+    }
+}
