@@ -134,7 +134,7 @@ pub struct TrainArgs {
     /// Seed of the initial weights and the pair sampling.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Implementation: `auto` uses drlim's fast CPU path for the convnet with SGD, burn otherwise;
+    /// Implementation: `auto` uses drlim's fast CPU path with SGD, burn otherwise (Adam);
     /// `burn` always uses burn's generic autodiff.
     #[arg(long, value_enum, default_value_t = EngineArg::Auto)]
     pub engine: EngineArg,
