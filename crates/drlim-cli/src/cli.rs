@@ -73,6 +73,15 @@ pub enum OptimizerArg {
     Adam,
 }
 
+/// Nearest-neighbour search choice.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KnnArg {
+    /// Exact search.
+    Exact,
+    /// Approximate search with an HNSW index.
+    Hnsw,
+}
+
 /// Training implementation choice.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EngineArg {
@@ -104,6 +113,10 @@ pub struct TrainArgs {
     /// Nearest Euclidean neighbours per sample in input space (the paper: 5).
     #[arg(long, default_value_t = 5)]
     pub k: usize,
+    /// `exact` (blocked GEMM distances) or `hnsw` (approximate, for large data; the index is built
+    /// in parallel, so the graph may differ slightly between runs).
+    #[arg(long, value_enum, default_value_t = KnnArg::Exact)]
+    pub knn: KnnArg,
     /// Margin m of the contrastive loss.
     #[arg(long, default_value_t = 1.0)]
     pub margin: f32,
@@ -285,6 +298,9 @@ pub struct BenchArgs {
     /// Also measure the SGEMM peak with an n×n×n product (e.g. 1024).
     #[arg(long)]
     pub gemm: Option<usize>,
+    /// With --knn: also build the graph with HNSW and report its recall@5 against the exact one.
+    #[arg(long)]
+    pub hnsw: bool,
     /// Also time the exact 5-NN graph of this many 784-pixel digits (the built-in 10,000, with
     /// shifted copies beyond that), comma-separated.
     #[arg(long, value_delimiter = ',')]

@@ -246,3 +246,34 @@ fn help_lists_commands_and_examples() {
         assert!(out.contains(w), "{w}: {out}");
     }
 }
+
+#[test]
+fn approximate_neighbours_with_hnsw() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_digits(d, "train", 150, 0);
+    ok(
+        d,
+        &[
+            "fit",
+            "--data",
+            "train.npy",
+            "--model-out",
+            "M",
+            "--epochs",
+            "1",
+            "--knn",
+            "hnsw",
+            "--quiet",
+        ],
+    );
+    let cfg: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("M/config.json")).unwrap()).unwrap();
+    assert!(
+        cfg["training"]["neighbours"]
+            .as_str()
+            .unwrap()
+            .starts_with("hnsw-knn(k=5"),
+        "{cfg}"
+    );
+}

@@ -12,7 +12,7 @@ use crate::embed::{embed, embed_fast};
 use crate::error::Result;
 use crate::fast::fast_net;
 use crate::model::{load_model, save_model, Architecture, InputSpec, ModelConfig, Net};
-use crate::neighbours::{KnnSource, NeighbourGraph, NeighbourSource, Points};
+use crate::neighbours::{HnswKnnSource, KnnSource, NeighbourGraph, NeighbourSource, Points};
 use crate::train::{train, EpochReport, TrainConfig, TrainObserver};
 
 /// Which network to fit.
@@ -27,6 +27,16 @@ pub enum NetKind {
     },
 }
 
+/// How the k nearest neighbours are found.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum KnnMethod {
+    /// Exact, by blocked GEMM distances.
+    #[default]
+    Exact,
+    /// Approximate, with an HNSW index (for large n; not bit-for-bit reproducible).
+    Hnsw,
+}
+
 /// Everything `fit` needs besides the data.
 #[derive(Clone, Debug)]
 pub struct FitOptions {
@@ -36,6 +46,8 @@ pub struct FitOptions {
     pub dim: usize,
     /// Nearest neighbours per sample in input space.
     pub k: usize,
+    /// Exact or approximate (HNSW) nearest neighbours.
+    pub knn_method: KnnMethod,
     /// Input normalisation.
     pub normalise: NormaliseMode,
     /// Training settings.
@@ -48,6 +60,7 @@ impl Default for FitOptions {
             net: NetKind::Conv,
             dim: 2,
             k: 5,
+            knn_method: KnnMethod::Exact,
             normalise: NormaliseMode::Auto,
             train: TrainConfig::default(),
         }
@@ -134,7 +147,10 @@ pub fn fit(
     let input = InputSpec::for_training(&arch, data, options.normalise, origin)?;
     let normalised = input.normalisation.apply(data);
     let t0 = Instant::now();
-    let source = KnnSource { k: options.k };
+    let source: Box<dyn NeighbourSource> = match options.knn_method {
+        KnnMethod::Exact => Box::new(KnnSource { k: options.k }),
+        KnnMethod::Hnsw => Box::new(HnswKnnSource::new(options.k)),
+    };
     let graph = source.graph(&Points::new(&normalised, data.dim()))?;
     let graph_seconds = t0.elapsed().as_secs_f64();
     observer.on_graph(graph.len(), &source.describe(), graph_seconds);

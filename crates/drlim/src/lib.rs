@@ -45,5 +45,5 @@ pub mod train;
 
 pub use burn::tensor::Device;
 pub use error::{Error, Result};
-pub use fit::{fit, FitOptions, Fitted, Model, NetKind};
+pub use fit::{fit, FitOptions, Fitted, KnnMethod, Model, NetKind};
 pub use train::{Engine, EpochReport, OptimizerKind, Silent, TrainConfig, TrainObserver};

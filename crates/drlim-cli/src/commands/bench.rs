@@ -4,7 +4,9 @@
 use drlim::bench::{infer_throughput, peak_rss_mib, sgemm_gflops, time, train_throughput};
 use drlim::experiments::builtin_mnist;
 use drlim::model::Architecture;
-use drlim::neighbours::{KnnSource, NeighbourSource, Points};
+use drlim::neighbours::{
+    hnsw_indices, knn_indices, recall, HnswKnnSource, NeighbourGraph, NeighbourSource, Points,
+};
 use drlim::{Engine, Error, Result};
 
 use crate::cli::{BenchArgs, BenchNet, EngineArg};
@@ -45,13 +47,30 @@ pub fn run(a: BenchArgs) -> Result<()> {
     }
     for &n in &a.knn {
         let data = digits(n)?;
-        let (graph, took) = time(|| KnnSource { k: 5 }.graph(&Points::new(&data, 784)));
-        let graph = graph?;
+        let points = Points::new(&data, 784);
+        let (exact, took) = time(|| knn_indices(&points, &points, 5, true));
+        let graph = NeighbourGraph::from_pairs(
+            n,
+            exact
+                .chunks_exact(5)
+                .enumerate()
+                .flat_map(|(i, r)| r.iter().map(move |&j| (i as u32, j))),
+        );
         println!(
             "drlim knn n={n} dim=784 k=5 graph_s={:.3} pairs={} threads={threads}",
             took.as_secs_f64(),
             graph.len()
         );
+        if a.hnsw {
+            let source = HnswKnnSource::new(5);
+            let (approx, took) = time(|| hnsw_indices(&points, &source));
+            println!(
+                "drlim hnsw n={n} dim=784 k=5 graph_s={:.3} recall_at_5={:.4} {} threads={threads}",
+                took.as_secs_f64(),
+                recall(&exact, &approx, 5),
+                source.describe()
+            );
+        }
     }
     if let Some(mib) = peak_rss_mib() {
         println!("drlim peak_rss_mib={mib:.0}");

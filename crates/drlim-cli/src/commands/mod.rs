@@ -9,7 +9,7 @@ mod plot;
 
 use drlim::{Result, TrainConfig};
 
-use crate::cli::{Cli, Command, EngineArg, NetArg, NormaliseArg, OptimizerArg, TrainArgs};
+use crate::cli::{Cli, Command, EngineArg, KnnArg, NetArg, NormaliseArg, OptimizerArg, TrainArgs};
 
 /// Runs the parsed command.
 pub fn run(cli: Cli) -> Result<()> {
@@ -39,6 +39,10 @@ pub(crate) fn fit_options(
         },
         dim: t.dim,
         k: t.k,
+        knn_method: match t.knn {
+            KnnArg::Exact => drlim::KnnMethod::Exact,
+            KnnArg::Hnsw => drlim::KnnMethod::Hnsw,
+        },
         normalise: match normalise {
             NormaliseArg::Auto => drlim::data::NormaliseMode::Auto,
             NormaliseArg::None => drlim::data::NormaliseMode::None,

@@ -4,10 +4,12 @@
 
 pub(crate) mod distance;
 mod graph;
+mod hnsw;
 mod knn;
 
 pub use distance::Points;
 pub use graph::NeighbourGraph;
+pub use hnsw::{hnsw_indices, recall, HnswKnnSource};
 pub use knn::{knn_indices, KnnSource};
 
 use crate::error::Result;
