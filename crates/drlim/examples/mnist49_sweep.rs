@@ -57,34 +57,13 @@ impl TrainObserver for Every {
         if !r.epoch.is_multiple_of(self.every) {
             return;
         }
-        let config = self.config.clone().expect("config");
-        let net = Net::from_weights(&config.architecture, &Device::flex(), |n| {
-            net.weights()
-                .into_iter()
-                .find(|(m, _, _)| m == n)
-                .unwrap()
-                .2
-        });
-        let model = Model { net, config };
-        let tr = model.embed(&self.split.train, "train").unwrap();
-        let te = model.embed(&self.split.test, "test").unwrap();
-        let (tp, ep) = (Points::new(&tr, 2), Points::new(&te, 2));
-        let acc = knn_accuracy(
-            &tp,
-            &self.split.train_labels,
-            &ep,
-            &self.split.test_labels,
-            5,
-        )
-        .unwrap();
-        let px = model.config.input.normalisation.apply(&self.split.test);
-        let t = trustworthiness(&Points::new(&px, 784), &ep, 10).unwrap();
-        println!(
-            "epoch {:3} loss {:.5} acc {acc:.4} trust {t:.4} ({:.0} pairs/s)",
+        let label = format!(
+            "epoch {:3} loss {:.5} ({:.0} pairs/s)",
             r.epoch,
             r.loss,
             r.pairs_per_s()
         );
+        self.report(net.clone(), &label);
     }
 }
 

@@ -10,6 +10,7 @@
 
 use rayon::prelude::*;
 
+use super::dense::{dense_backward, relu_backward};
 use super::gemm::{matmul, Mat};
 use super::sgd::sgd_update;
 use crate::model::{Architecture, Net};
@@ -331,44 +332,27 @@ impl FastConv {
         let (w, ws, g, t) = (&self.weights, &mut self.ws, &mut self.grads, self.threads);
         ws.dout[..n * d].copy_from_slice(dout);
         let dout = &ws.dout[..n * d];
-        matmul(
-            [d, F2, n],
-            Mat::t(dout, d),
-            Mat::rm(&ws.h3[..n * F2], F2),
-            &mut g.w3,
-            false,
-            t,
-        );
-        col_sums(dout, d, &mut g.b3);
-        matmul(
+        let dz3 = &mut ws.dz3[..n * F2];
+        dense_backward(
             [n, F2, d],
-            Mat::rm(dout, d),
-            Mat::rm(&w.w3, F2),
-            &mut ws.dz3[..n * F2],
-            false,
+            dout,
+            &ws.h3[..n * F2],
+            &w.w3,
+            &mut g.w3,
+            &mut g.b3,
+            Some(&mut *dz3),
             t,
         );
-        for (dz, z) in ws.dz3[..n * F2].iter_mut().zip(&ws.z3[..n * F2]) {
-            if *z <= 0.0 {
-                *dz = 0.0;
-            }
-        }
-        let dz3 = &ws.dz3[..n * F2];
-        matmul(
-            [F2, IN2, n],
-            Mat::t(dz3, F2),
-            Mat::rm(&ws.pooled[..n * IN2], IN2),
-            &mut g.w2,
-            false,
-            t,
-        );
-        col_sums(dz3, F2, &mut g.b2);
-        matmul(
+        relu_backward(dz3, &ws.h3[..n * F2]);
+        let dpooled = &mut ws.dpooled[..n * IN2];
+        dense_backward(
             [n, IN2, F2],
-            Mat::rm(dz3, F2),
-            Mat::rm(&w.w2, IN2),
-            &mut ws.dpooled[..n * IN2],
-            false,
+            dz3,
+            &ws.pooled[..n * IN2],
+            &w.w2,
+            &mut g.w2,
+            &mut g.b2,
+            Some(dpooled),
             t,
         );
         // C1: only each window's winner receives gradient; partial sums per chunk of images
@@ -423,13 +407,6 @@ impl FastConv {
             &mut self.velocity,
             [lr, momentum, weight_decay],
         );
-    }
-}
-
-pub(crate) fn col_sums(m: &[f32], cols: usize, out: &mut [f32]) {
-    out.fill(0.0);
-    for row in m.chunks_exact(cols) {
-        out.iter_mut().zip(row).for_each(|(o, v)| *o += v);
     }
 }
 

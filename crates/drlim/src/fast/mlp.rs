@@ -2,7 +2,7 @@
 //! direction, bias and ReLU applied in place, activations kept in reused buffers, no autodiff
 //! graph.
 
-use super::conv::col_sums;
+use super::dense::{dense_backward, relu_backward};
 use super::gemm::{matmul, Mat};
 use super::sgd::sgd_update;
 use crate::model::{Architecture, Net};
@@ -134,32 +134,27 @@ impl FastMlp {
         self.delta.extend_from_slice(dout);
         for l in (0..self.weights.layers()).rev() {
             let (i, o) = (w[l], w[l + 1]);
-            let a = &self.acts[l];
-            matmul(
-                [o, i, n],
-                Mat::t(&self.delta, o),
-                Mat::rm(a, i),
-                &mut self.grads[2 * l],
-                false,
+            let (gw, rest) = self.grads[2 * l..].split_at_mut(1);
+            let delta_in = if l > 0 {
+                self.delta_prev.resize(n * i, 0.0);
+                Some(&mut self.delta_prev[..])
+            } else {
+                None
+            };
+            let (a, wt) = (&self.acts[l], &self.weights.tensors[2 * l]);
+            dense_backward(
+                [n, i, o],
+                &self.delta,
+                a,
+                wt,
+                &mut gw[0],
+                &mut rest[0],
+                delta_in,
                 self.threads,
             );
-            col_sums(&self.delta, o, &mut self.grads[2 * l + 1]);
             if l > 0 {
-                self.delta_prev.resize(n * i, 0.0);
-                matmul(
-                    [n, i, o],
-                    Mat::rm(&self.delta, o),
-                    Mat::rm(&self.weights.tensors[2 * l], i),
-                    &mut self.delta_prev,
-                    false,
-                    self.threads,
-                );
-                // through the ReLU of layer l − 1: its output a is 0 where the unit was off
-                for (d, &act) in self.delta_prev.iter_mut().zip(a.iter()) {
-                    if act <= 0.0 {
-                        *d = 0.0;
-                    }
-                }
+                // through the ReLU of layer l − 1, whose output is a
+                relu_backward(&mut self.delta_prev, a);
                 std::mem::swap(&mut self.delta, &mut self.delta_prev);
             }
         }

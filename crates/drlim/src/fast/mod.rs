@@ -8,6 +8,7 @@
 //! autodiff graph). Training uses them on CPU with SGD; Adam and other devices run through burn.
 
 mod conv;
+mod dense;
 pub(crate) mod gemm;
 mod mlp;
 mod sgd;
