@@ -11,6 +11,9 @@ pub struct Cli {
     /// Worker threads (default: all cores). The same seed and thread count give the same model.
     #[arg(long, global = true)]
     pub threads: Option<usize>,
+    /// Compute device: `cpu`, or `vulkan` in a build with `--features vulkan`.
+    #[arg(long, global = true, default_value = "cpu")]
+    pub device: String,
     #[command(subcommand)]
     pub command: Command,
 }

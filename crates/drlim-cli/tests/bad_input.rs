@@ -315,3 +315,38 @@ fn bad_labels_and_eval_inputs() {
         "at least 2 dimensions",
     );
 }
+
+#[cfg(not(feature = "vulkan"))]
+#[test]
+fn gpu_device_without_the_feature_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_digits(d, "train", 20, 0);
+    fails(
+        d,
+        &[
+            "--device",
+            "vulkan",
+            "fit",
+            "--data",
+            "train.npy",
+            "--model-out",
+            "M",
+        ],
+        "--features vulkan",
+    );
+    fails(
+        d,
+        &[
+            "--device",
+            "tpu",
+            "fit",
+            "--data",
+            "train.npy",
+            "--model-out",
+            "M",
+        ],
+        "unknown --device 'tpu'",
+    );
+    assert!(!d.join("M").exists());
+}

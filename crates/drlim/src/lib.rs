@@ -29,6 +29,7 @@
 
 pub mod bench;
 pub mod data;
+pub mod device;
 pub mod embed;
 mod error;
 pub mod eval;

@@ -7,7 +7,7 @@ use super::{fit_options, say, show};
 use crate::cli::{DemoArgs, NetArg, NormaliseArg};
 use crate::progress::Progress;
 
-pub fn run(a: DemoArgs) -> Result<()> {
+pub fn run(a: DemoArgs, device: &Device) -> Result<()> {
     let quiet = a.train.quiet;
     let (images, labels) = builtin_mnist()?;
     let split = mnist_4_9::split(&images, &labels, 0.7);
@@ -19,13 +19,7 @@ pub fn run(a: DemoArgs) -> Result<()> {
         ),
     );
     let options = fit_options(&a.train, NetArg::Conv, &[], NormaliseArg::Auto);
-    let r = mnist_4_9::run(
-        &split,
-        &options,
-        &a.out,
-        &Device::flex(),
-        &mut Progress::new(quiet),
-    )?;
+    let r = mnist_4_9::run(&split, &options, &a.out, device, &mut Progress::new(quiet))?;
     println!(
         "fit: {:.1}s ({} epochs, final loss {:.5}); embedding the test digits: {:.3}s",
         r.fit_seconds, r.epochs, r.final_loss, r.embed_seconds

@@ -7,10 +7,10 @@ use drlim::{Device, Model, Result};
 use super::{say, show};
 use crate::cli::EmbedArgs;
 
-pub fn run(a: EmbedArgs) -> Result<()> {
+pub fn run(a: EmbedArgs, device: &Device) -> Result<()> {
     MatrixFormat::from_path(&a.out)?;
     check_writable(&a.out)?;
-    let model = Model::load(&a.model, &Device::flex())?;
+    let model = Model::load(&a.model, device)?;
     let data = load(&a.data)?;
     let emb = model.embed(&data, &show(&a.data))?;
     if data.dtype != model.config.input.dtype && !a.quiet {

@@ -10,7 +10,7 @@ use super::{fit_options, say, show};
 use crate::cli::FitArgs;
 use crate::progress::Progress;
 
-pub fn run(a: FitArgs) -> Result<()> {
+pub fn run(a: FitArgs, device: &Device) -> Result<()> {
     let quiet = a.train.quiet;
     // Check every output before the long work, so a typo does not cost a training run.
     if a.model_out.is_file() {
@@ -45,13 +45,7 @@ pub fn run(a: FitArgs) -> Result<()> {
     );
     let options = fit_options(&a.train, a.net, &a.hidden, a.normalise);
     let mut progress = Progress::new(quiet);
-    let fitted = fit(
-        &data,
-        &show(&a.data),
-        &options,
-        &Device::flex(),
-        &mut progress,
-    )?;
+    let fitted = fit(&data, &show(&a.data), &options, device, &mut progress)?;
     let model = &fitted.model;
     model.save(&a.model_out)?;
     if let Some(err) = fitted.diverged {

@@ -13,12 +13,13 @@ use crate::cli::{Cli, Command, EngineArg, KnnArg, NetArg, NormaliseArg, Optimize
 
 /// Runs the parsed command.
 pub fn run(cli: Cli) -> Result<()> {
+    let device = drlim::device::device(&cli.device)?;
     match cli.command {
-        Command::Fit(a) => fit::run(a),
-        Command::Embed(a) => embed::run(a),
+        Command::Fit(a) => fit::run(a, &device),
+        Command::Embed(a) => embed::run(a, &device),
         Command::Eval(a) => eval::run(a),
         Command::Plot(a) => plot::run(a),
-        Command::Demo(a) => demo::run(a),
+        Command::Demo(a) => demo::run(a, &device),
         Command::Bench(a) => bench::run(a),
     }
 }
