@@ -76,6 +76,21 @@ pub enum OptimizerArg {
     Adam,
 }
 
+/// A neighbour source.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SourceArg {
+    /// The k nearest neighbours in input space.
+    Knn,
+    /// Samples with the same label.
+    Labels,
+    /// An explicit list of pairs.
+    Pairs,
+    /// Samples close in the file's order (time).
+    Temporal,
+    /// Samples one step apart on a metadata grid.
+    Grid,
+}
+
 /// Nearest-neighbour search choice.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KnnArg {
@@ -187,6 +202,24 @@ pub struct FitArgs {
     /// Also write the neighbour pairs (i < j, 0-based, one per row) here (.npy or .csv).
     #[arg(long)]
     pub graph_out: Option<PathBuf>,
+    /// Neighbour sources (prior knowledge), comma-separated; their union is used: `knn` (the k
+    /// nearest neighbours in input space), `labels` (same --labels), `pairs` (--pairs FILE),
+    /// `temporal` (samples within --window steps in file order), `grid` (--metadata, --grid).
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "knn")]
+    pub neighbours: Vec<SourceArg>,
+    /// Explicit neighbour pairs: two integer columns of 0-based sample indices (CSV or NPY).
+    #[arg(long)]
+    pub pairs: Option<PathBuf>,
+    /// For `temporal`: the largest step between neighbours.
+    #[arg(long, default_value_t = 1)]
+    pub window: usize,
+    /// For `grid`: integer metadata per sample (CSV or NPY, one row per sample).
+    #[arg(long)]
+    pub metadata: Option<PathBuf>,
+    /// For `grid`: the grid dimensions as COLUMN:STEP or COLUMN:STEP:PERIOD (0-based columns of
+    /// --metadata; PERIOD makes it circular), e.g. `0:20:360,1:5` for azimuth and elevation.
+    #[arg(long, value_delimiter = ',')]
+    pub grid: Vec<String>,
     #[command(flatten)]
     pub train: TrainArgs,
 }

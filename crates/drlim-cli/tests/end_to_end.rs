@@ -277,3 +277,140 @@ fn approximate_neighbours_with_hnsw() {
         "{cfg}"
     );
 }
+
+/// The pairs of a `--graph-out` CSV.
+fn graph_pairs(path: &std::path::Path) -> Vec<(u32, u32)> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let (a, b) = l.split_once(',').unwrap();
+            (
+                a.parse::<f32>().unwrap() as u32,
+                b.parse::<f32>().unwrap() as u32,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn prior_knowledge_neighbour_sources() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // 12 vectors; metadata: azimuth 0/120/240 (circular) × elevation 30/35 × lighting 0/1
+    let mut data = String::new();
+    let mut meta = String::from("azimuth,elevation,lighting\n");
+    for (i, (az, el, light)) in [0, 120, 240]
+        .iter()
+        .flat_map(|&az| {
+            [30, 35]
+                .into_iter()
+                .flat_map(move |el| [0, 1].into_iter().map(move |l| (az, el, l)))
+        })
+        .enumerate()
+    {
+        data += &format!("{},{},{}\n", i as f32 * 0.1, (az as f32).sin(), light);
+        meta += &format!("{az},{el},{light}\n");
+    }
+    std::fs::write(d.join("x.csv"), data).unwrap();
+    std::fs::write(d.join("meta.csv"), meta).unwrap();
+    std::fs::write(d.join("pairs.csv"), "a,b\n0,5\n7,3\n").unwrap();
+    let fit = |extra: &[&str]| {
+        let mut args = vec![
+            "fit",
+            "--data",
+            "x.csv",
+            "--net",
+            "mlp",
+            "--hidden",
+            "4",
+            "--model-out",
+            "M",
+            "--epochs",
+            "1",
+            "--k",
+            "2",
+            "--graph-out",
+            "g.csv",
+        ];
+        args.extend_from_slice(extra);
+        ok(d, &args);
+        graph_pairs(&d.join("g.csv"))
+    };
+    assert_eq!(
+        fit(&["--neighbours", "pairs", "--pairs", "pairs.csv"]),
+        vec![(0, 5), (3, 7)]
+    );
+    let temporal = fit(&["--neighbours", "temporal", "--window", "2"]);
+    assert_eq!(temporal.len(), 11 + 10);
+    let grid = fit(&[
+        "--neighbours",
+        "grid",
+        "--metadata",
+        "meta.csv",
+        "--grid",
+        "0:120:360,1:5",
+    ]);
+    // 6 pose cells of 2 lightings: 9 adjacent cell pairs × 4 sample pairs
+    assert_eq!(grid.len(), 36);
+    assert!(
+        grid.contains(&(0, 9)),
+        "azimuth 0 and 240 are adjacent: {grid:?}"
+    );
+    let union = fit(&["--neighbours", "knn,pairs", "--pairs", "pairs.csv"]);
+    assert!(union.contains(&(0, 5)) && union.contains(&(3, 7)) && union.len() > 2);
+    fails(
+        d,
+        &[
+            "fit",
+            "--data",
+            "x.csv",
+            "--net",
+            "mlp",
+            "--model-out",
+            "M2",
+            "--neighbours",
+            "labels",
+        ],
+        "needs --labels",
+    );
+    std::fs::write(d.join("far.csv"), "0,12\n").unwrap();
+    fails(
+        d,
+        &[
+            "fit",
+            "--data",
+            "x.csv",
+            "--net",
+            "mlp",
+            "--model-out",
+            "M2",
+            "--neighbours",
+            "pairs",
+            "--pairs",
+            "far.csv",
+        ],
+        "far.csv: row 1 pairs samples 0 and 12",
+    );
+    fails(
+        d,
+        &[
+            "fit",
+            "--data",
+            "x.csv",
+            "--net",
+            "mlp",
+            "--model-out",
+            "M2",
+            "--neighbours",
+            "grid",
+            "--metadata",
+            "meta.csv",
+            "--grid",
+            "5:1",
+        ],
+        "column 5",
+    );
+    assert!(!d.join("M2").exists());
+}

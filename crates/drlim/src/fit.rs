@@ -124,11 +124,30 @@ pub struct Fitted {
     pub diverged: Option<crate::Error>,
 }
 
-/// Learns a mapping of `data` (named `origin` in errors) with the k-NN neighbour graph.
+/// Learns a mapping of `data` (named `origin` in errors) with the k-NN neighbour graph of
+/// `options` (exact or HNSW).
 pub fn fit(
     data: &Dataset,
     origin: &str,
     options: &FitOptions,
+    device: &Device,
+    observer: &mut dyn TrainObserver,
+) -> Result<Fitted> {
+    let source: Box<dyn NeighbourSource> = match options.knn_method {
+        KnnMethod::Exact => Box::new(KnnSource { k: options.k }),
+        KnnMethod::Hnsw => Box::new(HnswKnnSource::new(options.k)),
+    };
+    fit_with(data, origin, options, source.as_ref(), device, observer)
+}
+
+/// Learns a mapping of `data` with the neighbour relation of `source` (any prior knowledge:
+/// labels, pairs, poses, time, unions; `options.k` and `options.knn_method` are then unused).
+/// The source sees the normalised data.
+pub fn fit_with(
+    data: &Dataset,
+    origin: &str,
+    options: &FitOptions,
+    source: &dyn NeighbourSource,
     device: &Device,
     observer: &mut dyn TrainObserver,
 ) -> Result<Fitted> {
@@ -147,10 +166,6 @@ pub fn fit(
     let input = InputSpec::for_training(&arch, data, options.normalise, origin)?;
     let normalised = input.normalisation.apply(data);
     let t0 = Instant::now();
-    let source: Box<dyn NeighbourSource> = match options.knn_method {
-        KnnMethod::Exact => Box::new(KnnSource { k: options.k }),
-        KnnMethod::Hnsw => Box::new(HnswKnnSource::new(options.k)),
-    };
     let graph = source.graph(&Points::new(&normalised, data.dim()))?;
     let graph_seconds = t0.elapsed().as_secs_f64();
     observer.on_graph(graph.len(), &source.describe(), graph_seconds);

@@ -46,5 +46,5 @@ pub mod train;
 
 pub use burn::tensor::Device;
 pub use error::{Error, Result};
-pub use fit::{fit, FitOptions, Fitted, KnnMethod, Model, NetKind};
+pub use fit::{fit, fit_with, FitOptions, Fitted, KnnMethod, Model, NetKind};
 pub use train::{Engine, EpochReport, OptimizerKind, Silent, TrainConfig, TrainObserver};

@@ -4,7 +4,7 @@ use drlim::data::{load, load_labels_for};
 use drlim::eval::{knn_accuracy_loo, pair_distances};
 use drlim::neighbours::Points;
 use drlim::output::{check_writable, write_matrix};
-use drlim::{fit, Device, Error, Result};
+use drlim::{fit_with, Device, Error, Result};
 
 use super::{fit_options, say, show};
 use crate::cli::FitArgs;
@@ -45,7 +45,15 @@ pub fn run(a: FitArgs, device: &Device) -> Result<()> {
     );
     let options = fit_options(&a.train, a.net, &a.hidden, a.normalise);
     let mut progress = Progress::new(quiet);
-    let fitted = fit(&data, &show(&a.data), &options, device, &mut progress)?;
+    let source = super::sources::build(&a, &options, labels.as_deref(), data.n)?;
+    let fitted = fit_with(
+        &data,
+        &show(&a.data),
+        &options,
+        source.as_ref(),
+        device,
+        &mut progress,
+    )?;
     let model = &fitted.model;
     model.save(&a.model_out)?;
     if let Some(err) = fitted.diverged {

@@ -6,6 +6,7 @@ mod embed;
 mod eval;
 mod fit;
 mod plot;
+mod sources;
 
 use drlim::{Result, TrainConfig};
 

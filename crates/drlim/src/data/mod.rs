@@ -3,6 +3,7 @@
 
 mod csv;
 mod idx;
+pub mod images;
 mod normalise;
 mod npy;
 

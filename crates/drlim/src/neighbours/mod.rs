@@ -1,16 +1,19 @@
 //! Neighbour relations from prior knowledge: which pairs of training samples the mapping must
 //! pull together (Y = 0). Every source implements [`NeighbourSource`] and yields an undirected
-//! [`NeighbourGraph`]; the next sources (labels, transformations, poses, time) plug in here.
+//! [`NeighbourGraph`]: k nearest neighbours in input space (exact or HNSW), same label, a list of
+//! pairs, transformed copies, adjacency on a metadata grid, closeness in time, and unions.
 
 pub(crate) mod distance;
 mod graph;
 mod hnsw;
 mod knn;
+mod prior;
 
 pub use distance::Points;
 pub use graph::NeighbourGraph;
 pub use hnsw::{hnsw_indices, recall, HnswKnnSource};
 pub use knn::{knn_indices, KnnSource};
+pub use prior::{GridAdjacency, GridDim, PairList, SameLabel, Temporal, TransformGroups, Union};
 
 use crate::error::Result;
 

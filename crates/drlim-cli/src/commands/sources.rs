@@ -1,0 +1,160 @@
+//! Builds the neighbour source of `drlim fit` from its flags: the union of the named sources.
+
+use std::path::Path;
+
+use drlim::data::load;
+use drlim::neighbours::{
+    GridAdjacency, GridDim, HnswKnnSource, KnnSource, NeighbourSource, PairList, SameLabel,
+    Temporal, Union,
+};
+use drlim::{Error, FitOptions, KnnMethod, Result};
+
+use crate::cli::{FitArgs, SourceArg};
+
+/// The neighbour source the flags ask for.
+pub fn build(
+    a: &FitArgs,
+    options: &FitOptions,
+    labels: Option<&[i64]>,
+    n: usize,
+) -> Result<Box<dyn NeighbourSource>> {
+    let mut sources: Vec<Box<dyn NeighbourSource>> = Vec::new();
+    let mut names = a.neighbours.clone();
+    names.dedup();
+    for s in names {
+        sources.push(match s {
+            SourceArg::Knn => match options.knn_method {
+                KnnMethod::Exact => Box::new(KnnSource { k: options.k }),
+                KnnMethod::Hnsw => Box::new(HnswKnnSource::new(options.k)),
+            },
+            SourceArg::Labels => {
+                let labels = labels
+                    .ok_or_else(|| Error::param("--neighbours labels needs --labels FILE"))?;
+                Box::new(SameLabel {
+                    labels: labels.to_vec(),
+                })
+            }
+            SourceArg::Pairs => {
+                let path = a
+                    .pairs
+                    .as_ref()
+                    .ok_or_else(|| Error::param("--neighbours pairs needs --pairs FILE"))?;
+                let rows = integer_rows(path)?;
+                if rows.first().is_some_and(|r| r.len() != 2) {
+                    return Err(Error::data(
+                        path,
+                        format!("a pairs file has 2 columns, this one has {}", rows[0].len()),
+                    ));
+                }
+                let mut pairs = Vec::with_capacity(rows.len());
+                for (r, row) in rows.iter().enumerate() {
+                    let ok = |v: i64| (0..n as i64).contains(&v);
+                    if !ok(row[0]) || !ok(row[1]) {
+                        return Err(Error::data(
+                            path,
+                            format!(
+                                "row {} pairs samples {} and {}, but the data has samples 0 to {}",
+                                r + 1,
+                                row[0],
+                                row[1],
+                                n - 1
+                            ),
+                        ));
+                    }
+                    pairs.push((row[0] as u32, row[1] as u32));
+                }
+                Box::new(PairList { pairs })
+            }
+            SourceArg::Temporal => {
+                if a.window == 0 {
+                    return Err(Error::param("--window must be at least 1"));
+                }
+                Box::new(Temporal {
+                    window: a.window,
+                    sequence: None,
+                })
+            }
+            SourceArg::Grid => {
+                let path = a
+                    .metadata
+                    .as_ref()
+                    .ok_or_else(|| Error::param("--neighbours grid needs --metadata FILE"))?;
+                if a.grid.is_empty() {
+                    return Err(Error::param(
+                        "--neighbours grid needs --grid COLUMN:STEP[:PERIOD],…",
+                    ));
+                }
+                let metadata = integer_rows(path)?;
+                if metadata.len() != n {
+                    return Err(Error::data(
+                        path,
+                        format!("holds {} rows but the data has {n} samples", metadata.len()),
+                    ));
+                }
+                let dims = a
+                    .grid
+                    .iter()
+                    .map(|g| grid_dim(g, metadata[0].len()))
+                    .collect::<Result<Vec<_>>>()?;
+                Box::new(GridAdjacency { metadata, dims })
+            }
+        });
+    }
+    Ok(if sources.len() == 1 {
+        sources.pop().expect("one source")
+    } else {
+        Box::new(Union(sources))
+    })
+}
+
+/// Rows of whole numbers from a CSV or NPY file.
+fn integer_rows(path: &Path) -> Result<Vec<Vec<i64>>> {
+    let d = load(path)?;
+    let dim = d.dim();
+    if let Some(pos) = d.values.iter().position(|v| v.fract() != 0.0) {
+        return Err(Error::data(
+            path,
+            format!(
+                "row {}, column {} is {}, not a whole number",
+                pos / dim + 1,
+                pos % dim + 1,
+                d.values[pos]
+            ),
+        ));
+    }
+    Ok(d.values
+        .chunks_exact(dim)
+        .map(|r| r.iter().map(|&v| v as i64).collect())
+        .collect())
+}
+
+/// Parses COLUMN:STEP[:PERIOD].
+fn grid_dim(spec: &str, columns: usize) -> Result<GridDim> {
+    let bad = || {
+        Error::param(format!(
+            "--grid '{spec}': expected COLUMN:STEP or COLUMN:STEP:PERIOD with whole numbers"
+        ))
+    };
+    let parts: Vec<i64> = spec
+        .split(':')
+        .map(|p| p.trim().parse::<i64>().map_err(|_| bad()))
+        .collect::<Result<_>>()?;
+    let (column, step, period) = match parts[..] {
+        [c, s] => (c, s, None),
+        [c, s, p] => (c, s, Some(p)),
+        _ => return Err(bad()),
+    };
+    if column < 0 || column as usize >= columns {
+        return Err(Error::param(format!("--grid '{spec}': column {column} is not among the metadata's {columns} columns (0-based)")));
+    }
+    if step <= 0 || period.is_some_and(|p| p <= 0) {
+        return Err(Error::param(format!(
+            "--grid '{spec}': step and period must be positive"
+        )));
+    }
+    Ok(GridDim {
+        column: column as usize,
+        step,
+        period,
+    })
+}
