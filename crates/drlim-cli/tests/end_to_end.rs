@@ -36,15 +36,7 @@ fn fit_embed_eval_plot_on_digits() {
         vec!["config.json", "model.safetensors"]
     );
     // the graph file holds the symmetrised 5-NN pairs, i < j, each once
-    let g = std::fs::read_to_string(d.join("g.csv")).unwrap();
-    let pairs: Vec<(f32, f32)> = g
-        .lines()
-        .skip(1)
-        .map(|l| {
-            let (a, b) = l.split_once(',').unwrap();
-            (a.parse().unwrap(), b.parse().unwrap())
-        })
-        .collect();
+    let pairs = graph_pairs(&d.join("g.csv"));
     assert!(
         pairs.len() >= 300 * 5 / 2 && pairs.len() <= 300 * 5,
         "{}",
@@ -360,9 +352,8 @@ fn prior_knowledge_neighbour_sources() {
     );
     let union = fit(&["--neighbours", "knn,pairs", "--pairs", "pairs.csv"]);
     assert!(union.contains(&(0, 5)) && union.contains(&(3, 7)) && union.len() > 2);
-    fails(
-        d,
-        &[
+    let fit_fails = |extra: &[&str], needle: &str| {
+        let mut args = vec![
             "fit",
             "--data",
             "x.csv",
@@ -370,39 +361,18 @@ fn prior_knowledge_neighbour_sources() {
             "mlp",
             "--model-out",
             "M2",
-            "--neighbours",
-            "labels",
-        ],
-        "needs --labels",
-    );
+        ];
+        args.extend_from_slice(extra);
+        fails(d, &args, needle);
+    };
+    fit_fails(&["--neighbours", "labels"], "needs --labels");
     std::fs::write(d.join("far.csv"), "0,12\n").unwrap();
-    fails(
-        d,
-        &[
-            "fit",
-            "--data",
-            "x.csv",
-            "--net",
-            "mlp",
-            "--model-out",
-            "M2",
-            "--neighbours",
-            "pairs",
-            "--pairs",
-            "far.csv",
-        ],
+    fit_fails(
+        &["--neighbours", "pairs", "--pairs", "far.csv"],
         "far.csv: row 1 pairs samples 0 and 12",
     );
-    fails(
-        d,
+    fit_fails(
         &[
-            "fit",
-            "--data",
-            "x.csv",
-            "--net",
-            "mlp",
-            "--model-out",
-            "M2",
             "--neighbours",
             "grid",
             "--metadata",
