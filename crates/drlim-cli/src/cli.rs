@@ -51,6 +51,10 @@ pub enum Command {
     Plot(PlotArgs),
     /// Run the paper's MNIST 4-vs-9 experiment on the built-in digits; writes ./drlim-demo/.
     Demo(DemoArgs),
+    /// Run one of the paper's experiments on the built-in data; writes figures, metrics.json and
+    /// report.md.
+    #[command(after_help = "Example:\n  drlim experiment mnist-shift --out shift")]
+    Experiment(ExperimentArgs),
     /// Measure training and inference throughput and the neighbour-graph build time.
     #[command(
         after_help = "Example:\n  drlim bench --net conv --batches 32,128,512 --seconds 5\n  drlim bench --knn 10000,100000"
@@ -341,4 +345,34 @@ pub struct BenchArgs {
     /// shifted copies beyond that), comma-separated.
     #[arg(long, value_delimiter = ',')]
     pub knn: Vec<usize>,
+}
+
+/// The experiments.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExperimentName {
+    /// §4.2: shifted 4s and 9s, Euclidean vs prior-knowledge neighbours.
+    MnistShift,
+}
+
+/// `drlim experiment`.
+#[derive(Args, Debug)]
+pub struct ExperimentArgs {
+    /// Which experiment.
+    #[arg(value_enum)]
+    pub name: ExperimentName,
+    /// Output folder.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Epochs of each training run.
+    #[arg(long, default_value_t = 10)]
+    pub epochs: usize,
+    /// Learning rate (SGD, momentum 0.9).
+    #[arg(long, default_value_t = 0.01)]
+    pub lr: f64,
+    /// Seed.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// No progress output.
+    #[arg(long, short)]
+    pub quiet: bool,
 }

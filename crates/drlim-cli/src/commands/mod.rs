@@ -4,6 +4,7 @@ mod bench;
 mod demo;
 mod embed;
 mod eval;
+mod experiment;
 mod fit;
 mod plot;
 mod sources;
@@ -22,6 +23,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Plot(a) => plot::run(a),
         Command::Demo(a) => demo::run(a, &device),
         Command::Bench(a) => bench::run(a),
+        Command::Experiment(a) => experiment::run(a, &device),
     }
 }
 

@@ -2,6 +2,7 @@
 //! `assets/mnist-10k/README.md`) is embedded in the binary so that they run with no download.
 
 pub mod mnist_4_9;
+pub mod mnist_shift;
 
 use crate::data::{idx_from_bytes, idx_labels_from_bytes, Dataset};
 use crate::error::Result;
