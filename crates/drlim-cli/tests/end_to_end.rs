@@ -384,3 +384,38 @@ fn prior_knowledge_neighbour_sources() {
     );
     assert!(!d.join("M2").exists());
 }
+
+#[test]
+fn shift_experiment_writes_its_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = ok(
+        d,
+        &[
+            "experiment",
+            "mnist-shift",
+            "--out",
+            "shift",
+            "--epochs",
+            "1",
+            "--quiet",
+        ],
+    );
+    assert!(
+        out.contains("euclidean:") && out.contains("prior-knowledge:"),
+        "{out}"
+    );
+    for f in [
+        "report.md",
+        "metrics.json",
+        "mnist-shift-euclidean-by-shift.png",
+        "mnist-shift-prior-knowledge-by-digit.svg",
+    ] {
+        assert!(d.join("shift").join(f).is_file(), "{f}");
+    }
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("shift/metrics.json")).unwrap()).unwrap();
+    let ratio = |i: usize| m["runs"][i]["invariance_ratio"].as_f64().unwrap();
+    // even after one epoch the prior-knowledge map is far less sensitive to shift
+    assert!(ratio(1) < 0.5 * ratio(0), "{m}");
+}

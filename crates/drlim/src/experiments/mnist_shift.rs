@@ -215,13 +215,19 @@ fn markdown(r: &ShiftReport, o: &FitOptions) -> String {
         if b.invariance_ratio <= 0.10 { "met" } else { "missed" }
     );
     s += &format!(
-        "With the Euclidean graph the shift of a test image can be read off the map (5-NN shift accuracy {:.2}), that is, the map is organised by shift; with prior knowledge it can be read off {} (accuracy {:.2} against chance 0.20).\n\n",
+        "With the Euclidean graph the shift of a test image can be read off the map with 5-NN accuracy {:.2}; with prior knowledge it {} (accuracy {:.2} against chance 0.20).\n\n",
         a.test_shift_knn5_accuracy,
-        if b.test_shift_knn5_accuracy < 0.35 { "hardly" } else { "still partly" },
+        if b.test_shift_knn5_accuracy < 0.35 { "can hardly be read off" } else { "can still partly be read off" },
         b.test_shift_knn5_accuracy
     );
     s += "Figures (PNG and SVG): `mnist-shift-euclidean-by-shift`, `mnist-shift-euclidean-by-digit`, `mnist-shift-prior-knowledge-by-shift`, `mnist-shift-prior-knowledge-by-digit`: the test map of each run coloured by shift and by digit.\n\n";
-    s += "What they show (as read on the run of `drlim experiment mnist-shift` with these settings, seed 0; the numbers above are this run's): with Euclidean neighbours the test map splits into one band per shift, ordered −6, −3, 0, +3, +6 across the map, with 4s and 9s mixed inside each band — the map encodes where the digit sits, not what it is (the paper's Figure 6). With prior knowledge the five shifts are mixed everywhere, and the map separates 4s from 9s instead (Figure 7).\n";
+    if a.test_shift_knn5_accuracy > 0.8 && b.test_shift_knn5_accuracy < 0.35 {
+        // this reading was made on the figures of the default run (seed 0, 10 epochs); the
+        // metrics above are what make it hold for this run too
+        s += "What they show: with Euclidean neighbours the test map splits into one band per shift, the bands in order of shift across the map, with 4s and 9s mixed inside each band: the map encodes where the digit sits rather than what it is, as in the paper. With prior knowledge the five shifts are mixed everywhere and the map separates the 4s from the 9s instead.\n";
+    } else {
+        s += "This run's metrics differ from the default run's, whose figures were described; look at the figures before reading them the same way.\n";
+    }
     s
 }
 
