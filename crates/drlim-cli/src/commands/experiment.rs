@@ -9,14 +9,29 @@ use crate::progress::Progress;
 
 pub fn run(a: ExperimentArgs, device: &Device) -> Result<()> {
     let mut options = FitOptions::default();
-    options.train.epochs = a.epochs;
-    options.train.lr = a.lr;
+    let (epochs, lr) = match a.name {
+        ExperimentName::Mnist49 => (options.train.epochs, options.train.lr),
+        ExperimentName::MnistShift => (10, 0.01),
+    };
+    options.train.epochs = a.epochs.unwrap_or(epochs);
+    options.train.lr = a.lr.unwrap_or(lr);
     options.train.seed = a.seed;
     let mut progress = Progress::new(a.quiet);
+    let (images, labels) = builtin_mnist()?;
+    let split = mnist_4_9::split(&images, &labels, 0.7);
     match a.name {
+        ExperimentName::Mnist49 => {
+            let r = mnist_4_9::run(&split, &options, &a.out, device, &mut progress)?;
+            println!(
+                "test 5-NN accuracy {:.5}, trustworthiness {:.5}, slant smoothness R² {:.3}, fit {:.0}s",
+                r.test_knn5_accuracy, r.test_trustworthiness10, r.test_slant_knn_r2, r.fit_seconds
+            );
+            println!(
+                "wrote {} (report.md, metrics.json, figures, model)",
+                show(&a.out)
+            );
+        }
         ExperimentName::MnistShift => {
-            let (images, labels) = builtin_mnist()?;
-            let split = mnist_4_9::split(&images, &labels, 0.7);
             let r = mnist_shift::run(&split, &options, &a.out, device, &mut progress)?;
             for run in &r.runs {
                 println!(

@@ -62,6 +62,10 @@ pub struct Report {
     pub test_knn5_accuracy: f64,
     /// Trustworthiness of the test embedding, 10 neighbours.
     pub test_trustworthiness10: f64,
+    /// How smoothly slant varies over the test map, per digit: R² of predicting each digit's
+    /// slant by the mean slant of its 10 nearest same-digit neighbours in the map (1: smooth,
+    /// 0: no better than the digit's mean slant).
+    pub test_slant_knn_r2: f64,
     /// Mean output distance of training neighbour pairs vs random pairs.
     pub train_pair_distances: PairDistances,
     /// Seconds to build the graph and train.
@@ -101,6 +105,8 @@ pub fn run(
     let pixels = model.config.input.normalisation.apply(&split.test);
     let trust = trustworthiness(&Points::new(&pixels, split.test.dim()), &te, 10)?;
     let pairs = pair_distances(&tr, &fitted.graph, 5000, 0);
+    let slant = super::slant(&split.test);
+    let slant_r2 = slant_knn_r2(&te, &split.test_labels, &slant, 10);
 
     let mut files = Vec::new();
     let model_dir = out.join("model");
@@ -114,7 +120,6 @@ pub fn run(
         crate::output::write_matrix(&p, e, e.len() / d, d)?;
         files.push(p);
     }
-    let slant = super::slant(&split.test);
     for ext in ["png", "svg"] {
         let p = out.join(format!("mnist-4-9-test-by-digit.{ext}"));
         scatter(
@@ -144,6 +149,7 @@ pub fn run(
         final_loss: fitted.history.last().map(|r| r.loss).unwrap_or(f32::NAN),
         test_knn5_accuracy: acc,
         test_trustworthiness10: trust,
+        test_slant_knn_r2: slant_r2,
         train_pair_distances: pairs,
         fit_seconds,
         embed_seconds,
@@ -153,12 +159,102 @@ pub fn run(
     crate::output::write_bytes(&p, &serde_json::to_vec_pretty(&report).expect("serialises"))?;
     let mut report = report;
     report.files.push(p);
+    let p = out.join("report.md");
+    crate::output::write_bytes(&p, markdown(&report, options).as_bytes())?;
+    report.files.push(p);
     Ok(report)
+}
+
+/// Per class, R² of predicting each point's value by the mean value of its `k` nearest
+/// same-class points in the map; averaged over the classes.
+pub fn slant_knn_r2(e: &Points, labels: &[i64], values: &[f32], k: usize) -> f64 {
+    let mut classes: Vec<i64> = labels.to_vec();
+    classes.sort_unstable();
+    classes.dedup();
+    let mut r2s = Vec::new();
+    for c in classes {
+        let idx: Vec<usize> = (0..e.n).filter(|&i| labels[i] == c).collect();
+        if idx.len() <= k {
+            continue;
+        }
+        let coords: Vec<f32> = idx.iter().flat_map(|&i| e.row(i).iter().copied()).collect();
+        let p = Points::new(&coords, e.dim);
+        let nb = crate::neighbours::knn_indices(&p, &p, k, true);
+        let v: Vec<f64> = idx.iter().map(|&i| values[i] as f64).collect();
+        let mean = v.iter().sum::<f64>() / v.len() as f64;
+        let (mut res, mut tot) = (0.0, 0.0);
+        for (i, row) in nb.chunks_exact(k).enumerate() {
+            let pred = row.iter().map(|&j| v[j as usize]).sum::<f64>() / k as f64;
+            res += (v[i] - pred).powi(2);
+            tot += (v[i] - mean).powi(2);
+        }
+        r2s.push(1.0 - res / tot.max(f64::MIN_POSITIVE));
+    }
+    r2s.iter().sum::<f64>() / r2s.len().max(1) as f64
+}
+
+fn markdown(r: &Report, o: &FitOptions) -> String {
+    let mut s = String::from("# MNIST 4s and 9s, 5 nearest Euclidean neighbours (Hadsell et al. 2006, §4.1, Figure 4)\n\n");
+    s += &format!(
+        "Setting: the paper's convnet maps the {} training 4s and 9s to {} dimensions, trained {} epochs on their {} symmetrised 5-NN pairs (lr {}, momentum {}, {} random non-neighbour pairs per neighbour pair, seed {}); the {} test digits are mapped out of sample.\n\n",
+        r.n_train, o.dim, r.epochs, r.neighbour_pairs, o.train.lr, o.train.momentum, o.train.neg_ratio, o.train.seed, r.n_test
+    );
+    s += "| metric | value | target |\n|---|---:|---:|\n";
+    s += &format!(
+        "| test 5-NN accuracy against the training map | {:.5} | ≥ 0.78 |\n",
+        r.test_knn5_accuracy
+    );
+    s += &format!(
+        "| test trustworthiness, 10 neighbours | {:.5} | ≥ 0.85 |\n",
+        r.test_trustworthiness10
+    );
+    s += &format!(
+        "| slant smoothness over the test map (per-digit 10-NN R²) | {:.3} | |\n",
+        r.test_slant_knn_r2
+    );
+    s += &format!(
+        "| training map: mean distance of neighbour pairs / of random pairs | {:.3} / {:.3} | |\n| fit | {:.0} s | |\n\n",
+        r.train_pair_distances.neighbour_mean, r.train_pair_distances.random_mean, r.fit_seconds
+    );
+    for (name, value, target) in [
+        ("accuracy", r.test_knn5_accuracy, 0.78),
+        ("trustworthiness", r.test_trustworthiness10, 0.85),
+    ] {
+        if value < target {
+            s += &format!("The {name} target is missed: {value:.5} < {target}.\n");
+        }
+    }
+    s += "\nFigures: `mnist-4-9-test-by-digit` (the test map coloured by digit) and `mnist-4-9-test-by-slant` (coloured by slant, blue leaning left, red leaning right), PNG and SVG. ";
+    s += &if r.test_slant_knn_r2 >= 0.5 {
+        format!(
+            "Slant changes gradually across the map (R² {:.2} of predicting a digit's slant from its 10 nearest same-digit neighbours), the paper's observation that the map organises the digits by slant.\n",
+            r.test_slant_knn_r2
+        )
+    } else {
+        format!(
+            "Slant does not vary smoothly across this map (R² {:.2}).\n",
+            r.test_slant_knn_r2
+        )
+    };
+    s
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn slant_smoothness_is_high_for_a_gradient_and_low_for_noise() {
+        let e: Vec<f32> = (0..200)
+            .flat_map(|i| [(i % 20) as f32, (i / 20) as f32])
+            .collect();
+        let labels: Vec<i64> = (0..200).map(|i| (i % 2) as i64).collect();
+        let gradient: Vec<f32> = (0..200).map(|i| (i % 20) as f32).collect();
+        let noise: Vec<f32> = (0..200).map(|i| ((i * 7919) % 101) as f32).collect();
+        let p = Points::new(&e, 2);
+        assert!(slant_knn_r2(&p, &labels, &gradient, 10) > 0.8);
+        assert!(slant_knn_r2(&p, &labels, &noise, 10) < 0.3);
+    }
 
     #[test]
     fn split_matches_the_reference_sizes() {
