@@ -136,7 +136,6 @@ struct Workspace {
     z3: Vec<f32>,
     h3: Vec<f32>,
     out: Vec<f32>,
-    dout: Vec<f32>,
     dz3: Vec<f32>,
     dpooled: Vec<f32>,
     partial: Vec<f32>,
@@ -166,7 +165,6 @@ impl Workspace {
         grow(&mut self.z3, n * F2);
         grow(&mut self.h3, n * F2);
         grow(&mut self.out, n * dim);
-        grow(&mut self.dout, n * dim);
         grow(&mut self.dz3, n * F2);
         grow(&mut self.dpooled, n * IN2);
         grow(&mut self.partial, n.div_ceil(CHUNK) * (F1 * KK1 + F1));
@@ -330,8 +328,6 @@ impl FastConv {
         let (n, d) = (self.ws.n, self.dim());
         assert_eq!(dout.len(), n * d, "dout must be n × d");
         let (w, ws, g, t) = (&self.weights, &mut self.ws, &mut self.grads, self.threads);
-        ws.dout[..n * d].copy_from_slice(dout);
-        let dout = &ws.dout[..n * d];
         let dz3 = &mut ws.dz3[..n * F2];
         dense_backward(
             [n, F2, d],
