@@ -55,6 +55,9 @@ pub enum Command {
     /// report.md.
     #[command(after_help = "Example:\n  drlim experiment mnist-shift --out shift")]
     Experiment(ExperimentArgs),
+    /// Render the NORB-like airplane set (972 views, 96×96): images.npy, metadata.csv, sheet.png.
+    #[command(after_help = "Example:\n  drlim render airplane --out airplane")]
+    Render(RenderArgs),
     /// Measure training and inference throughput and the neighbour-graph build time.
     #[command(
         after_help = "Example:\n  drlim bench --net conv --batches 32,128,512 --seconds 5\n  drlim bench --knn 10000,100000"
@@ -378,4 +381,22 @@ pub struct ExperimentArgs {
     /// No progress output.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// What `render` draws.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RenderName {
+    /// The airplane at 18 azimuths × 9 elevations × 6 lightings.
+    Airplane,
+}
+
+/// `drlim render`.
+#[derive(Args, Debug)]
+pub struct RenderArgs {
+    /// What to render.
+    #[arg(value_enum)]
+    pub name: RenderName,
+    /// Output folder.
+    #[arg(long)]
+    pub out: PathBuf,
 }

@@ -419,3 +419,21 @@ fn shift_experiment_writes_its_report() {
     // even after one epoch the prior-knowledge map is far less sensitive to shift
     assert!(ratio(1) < 0.5 * ratio(0), "{m}");
 }
+
+#[test]
+fn renders_the_airplane_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = ok(d, &["render", "airplane", "--out", "plane"]);
+    assert!(out.contains("rendered 972 views"), "{out}");
+    let npy = std::fs::read(d.join("plane/images.npy")).unwrap();
+    let f = npyz::NpyFile::new(&npy[..]).unwrap();
+    assert_eq!(f.shape(), &[972, 96, 96]);
+    let meta = std::fs::read_to_string(d.join("plane/metadata.csv")).unwrap();
+    assert_eq!(meta.lines().count(), 973);
+    assert!(meta.starts_with("azimuth,elevation,lighting\n0,30,0\n"));
+    assert_eq!(
+        &std::fs::read(d.join("plane/sheet.png")).unwrap()[1..4],
+        b"PNG"
+    );
+}

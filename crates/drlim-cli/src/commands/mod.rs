@@ -7,6 +7,7 @@ mod eval;
 mod experiment;
 mod fit;
 mod plot;
+mod render;
 mod sources;
 
 use drlim::{Result, TrainConfig};
@@ -23,6 +24,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Plot(a) => plot::run(a),
         Command::Demo(a) => demo::run(a, &device),
         Command::Bench(a) => bench::run(a),
+        Command::Render(a) => render::run(a),
         Command::Experiment(a) => experiment::run(a, &device),
     }
 }

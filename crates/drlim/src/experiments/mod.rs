@@ -3,6 +3,7 @@
 
 pub mod mnist_4_9;
 pub mod mnist_shift;
+pub mod render;
 
 use crate::data::{idx_from_bytes, idx_labels_from_bytes, Dataset};
 use crate::error::Result;
