@@ -358,6 +358,8 @@ pub enum ExperimentName {
     Mnist49,
     /// §4.2: shifted 4s and 9s, Euclidean vs prior-knowledge neighbours.
     MnistShift,
+    /// §4.3: the rendered airplane, neighbours = adjacent poses whatever the lighting, 3-D map.
+    Airplane,
 }
 
 /// `drlim experiment`.

@@ -1,6 +1,6 @@
 //! `drlim experiment`: the paper's experiments on the built-in data.
 
-use drlim::experiments::{builtin_mnist, mnist_4_9, mnist_shift};
+use drlim::experiments::{airplane, builtin_mnist, mnist_4_9, mnist_shift};
 use drlim::{Device, FitOptions, Result};
 
 use super::show;
@@ -12,6 +12,7 @@ pub fn run(a: ExperimentArgs, device: &Device) -> Result<()> {
     let (epochs, lr) = match a.name {
         ExperimentName::Mnist49 => (options.train.epochs, options.train.lr),
         ExperimentName::MnistShift => (10, 0.01),
+        ExperimentName::Airplane => (200, 0.01),
     };
     options.train.epochs = a.epochs.unwrap_or(epochs);
     options.train.lr = a.lr.unwrap_or(lr);
@@ -30,6 +31,16 @@ pub fn run(a: ExperimentArgs, device: &Device) -> Result<()> {
                 "wrote {} (report.md, metrics.json, figures, model)",
                 show(&a.out)
             );
+        }
+        ExperimentName::Airplane => {
+            let r = airplane::run(&options, &a.out, device, &mut progress)?;
+            for run in &r.runs {
+                println!(
+                    "{:>9}: {} neighbour pairs, lighting invariance ratio {:.3}, median azimuth error {:.1}°, median elevation error {:.1}°, lighting 5-NN accuracy {:.3} (chance 0.167)",
+                    run.graph, run.neighbour_pairs, run.lighting_invariance_ratio, run.median_azimuth_error, run.median_elevation_error, run.lighting_knn5_accuracy
+                );
+            }
+            println!("wrote {} (metrics.json, figures)", show(&a.out));
         }
         ExperimentName::MnistShift => {
             let r = mnist_shift::run(&split, &options, &a.out, device, &mut progress)?;

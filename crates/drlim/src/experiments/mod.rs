@@ -1,6 +1,7 @@
 //! The paper's experiments on built-in data. The MNIST sample (10,000 digits, see
 //! `assets/mnist-10k/README.md`) is embedded in the binary so that they run with no download.
 
+pub mod airplane;
 pub mod mnist_4_9;
 pub mod mnist_shift;
 pub mod render;
