@@ -125,6 +125,17 @@ pub fn trustworthiness(x: &Points, embedding: &Points, k: usize) -> Result<f64> 
     Ok(1.0 - penalty * 2.0 / (nf * kf * (2.0 * nf - 3.0 * kf - 1.0)))
 }
 
+/// Euclidean distance between points `a` and `b`, in f64.
+pub fn point_distance(points: &Points, a: usize, b: usize) -> f64 {
+    points
+        .row(a)
+        .iter()
+        .zip(points.row(b))
+        .map(|(u, v)| ((u - v) as f64).powi(2))
+        .sum::<f64>()
+        .sqrt()
+}
+
 /// Mean output distances of neighbour pairs and of random pairs.
 #[derive(Clone, Debug, Serialize)]
 pub struct PairDistances {
@@ -148,19 +159,10 @@ pub fn pair_distances(
     n_random: usize,
     seed: u64,
 ) -> PairDistances {
-    let dist = |a: usize, b: usize| -> f64 {
-        embedding
-            .row(a)
-            .iter()
-            .zip(embedding.row(b))
-            .map(|(u, v)| ((u - v) as f64).powi(2))
-            .sum::<f64>()
-            .sqrt()
-    };
     let neighbour_mean = graph
         .pairs()
         .iter()
-        .map(|&(a, b)| dist(a as usize, b as usize))
+        .map(|&(a, b)| point_distance(embedding, a as usize, b as usize))
         .sum::<f64>()
         / graph.len().max(1) as f64;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
@@ -170,7 +172,7 @@ pub fn pair_distances(
     while count < n_random && n > 1 {
         let (a, b) = (rng.random_range(0..n), rng.random_range(0..n));
         if a != b {
-            total += dist(a, b);
+            total += point_distance(embedding, a, b);
             count += 1;
         }
     }

@@ -8,15 +8,39 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 
+/// The folder a file at `path` goes into (`.` for a bare name).
+fn folder_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// Writes `path` atomically for writers that need a file name (such as image encoders, which
+/// pick the format from the extension): `write` fills a temporary file named with `suffix`
+/// beside `path`, which is then renamed. Errors of `write` are reported against `path`.
+pub fn write_atomic_by_name<E: std::fmt::Display>(
+    path: &Path,
+    suffix: &str,
+    write: impl FnOnce(&Path) -> Result<(), E>,
+) -> Result<()> {
+    let tmp = tempfile::Builder::new()
+        .prefix(".drlim-tmp-")
+        .suffix(suffix)
+        .tempfile_in(folder_of(path))
+        .map_err(|e| Error::output(path, e))?;
+    write(tmp.path()).map_err(|e| Error::output(path, e))?;
+    tmp.persist(path)
+        .map_err(|e| Error::output(path, e.error))?;
+    Ok(())
+}
+
 /// Writes `path` atomically: `write` fills a temporary file beside it, which is then renamed.
 pub fn write_atomic(
     path: &Path,
     write: impl FnOnce(&mut std::io::BufWriter<&mut std::fs::File>) -> std::io::Result<()>,
 ) -> Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
+    let dir = folder_of(path);
     if !dir.is_dir() {
         return Err(Error::output(path, "its folder does not exist"));
     }
@@ -42,10 +66,7 @@ pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
 /// Checks before expensive work that `path` can be created: its folder exists and is
 /// writable. Creates nothing that stays.
 pub fn check_writable(path: &Path) -> Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
+    let dir = folder_of(path);
     if !dir.is_dir() {
         return Err(Error::output(path, "its folder does not exist"));
     }

@@ -79,24 +79,10 @@ pub fn scatter(path: &Path, embedding: &Points, colouring: &Colouring, title: &s
             }
             crate::output::write_bytes(path, svg.as_bytes())
         }
-        Some("png") => {
-            let dir = match path.parent() {
-                Some(p) if !p.as_os_str().is_empty() => p,
-                _ => Path::new("."),
-            };
-            let tmp = tempfile::Builder::new()
-                .prefix(".drlim-tmp-")
-                .suffix(".png")
-                .tempfile_in(dir)
-                .map_err(|e| Error::output(path, e))?;
-            {
-                let root = BitMapBackend::new(tmp.path(), size).into_drawing_area();
-                draw(&root, embedding, colouring, title).map_err(|e| Error::output(path, e))?;
-            }
-            tmp.persist(path)
-                .map_err(|e| Error::output(path, e.error))?;
-            Ok(())
-        }
+        Some("png") => crate::output::write_atomic_by_name(path, ".png", |tmp| {
+            let root = BitMapBackend::new(tmp, size).into_drawing_area();
+            draw(&root, embedding, colouring, title)
+        }),
         _ => Err(Error::output(
             path,
             "unknown plot format: the name must end in .png or .svg",
@@ -106,30 +92,17 @@ pub fn scatter(path: &Path, embedding: &Points, colouring: &Colouring, title: &s
 
 /// Writes a grey image (`pixels`: rows of `width` bytes) as PNG, atomically.
 pub fn grey_png(path: &Path, pixels: &[u8], width: usize, height: usize) -> Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let tmp = tempfile::Builder::new()
-        .prefix(".drlim-tmp-")
-        .suffix(".png")
-        .tempfile_in(dir)
-        .map_err(|e| Error::output(path, e))?;
-    {
-        let root =
-            BitMapBackend::new(tmp.path(), (width as u32, height as u32)).into_drawing_area();
+    crate::output::write_atomic_by_name(path, ".png", |tmp| {
+        let root = BitMapBackend::new(tmp, (width as u32, height as u32)).into_drawing_area();
         for y in 0..height {
             for x in 0..width {
                 let v = pixels[y * width + x];
                 root.draw_pixel((x as i32, y as i32), &RGBColor(v, v, v))
-                    .map_err(|e| Error::output(path, e))?;
+                    .map_err(|e| e.to_string())?;
             }
         }
-        root.present().map_err(|e| Error::output(path, e))?;
-    }
-    tmp.persist(path)
-        .map_err(|e| Error::output(path, e.error))?;
-    Ok(())
+        root.present().map_err(|e| e.to_string())
+    })
 }
 
 fn percentile(sorted: &[f32], q: f64) -> f32 {

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::render::{airplane_set, AirplaneSet};
 use crate::error::{Error, Result};
-use crate::eval::knn_accuracy;
+use crate::eval::{knn_accuracy, point_distance};
 use crate::neighbours::{knn_indices, GridAdjacency, GridDim, KnnSource, NeighbourSource, Points};
 use crate::plot::{scatter, Colouring};
 use crate::train::TrainObserver;
@@ -201,18 +201,10 @@ fn pose_errors(
 
 /// Mean distance of same-pose, other-lighting test pairs ÷ mean distance of all test pairs.
 fn lighting_ratio(e: &Points, m: &[[i64; 3]]) -> f64 {
-    let dist = |a: usize, b: usize| -> f64 {
-        e.row(a)
-            .iter()
-            .zip(e.row(b))
-            .map(|(u, v)| ((u - v) as f64).powi(2))
-            .sum::<f64>()
-            .sqrt()
-    };
     let (mut same, mut ns, mut all, mut na) = (0.0, 0usize, 0.0, 0usize);
     for a in 0..e.n {
         for b in a + 1..e.n {
-            let d = dist(a, b);
+            let d = point_distance(e, a, b);
             all += d;
             na += 1;
             if m[a][..2] == m[b][..2] {

@@ -13,7 +13,7 @@ use super::mnist_4_9::Split;
 use crate::data::images::shift;
 use crate::data::Dataset;
 use crate::error::{Error, Result};
-use crate::eval::knn_accuracy;
+use crate::eval::{knn_accuracy, point_distance};
 use crate::neighbours::{KnnSource, NeighbourSource, Points, TransformGroups};
 use crate::plot::{scatter, Colouring};
 use crate::train::TrainObserver;
@@ -157,21 +157,13 @@ pub fn run(
 
 /// Mean distance among the shifted copies of each test original ÷ mean distance of random pairs.
 fn invariance_ratio(e: &Points, n_originals: usize) -> f64 {
-    let dist = |a: usize, b: usize| -> f64 {
-        e.row(a)
-            .iter()
-            .zip(e.row(b))
-            .map(|(u, v)| ((u - v) as f64).powi(2))
-            .sum::<f64>()
-            .sqrt()
-    };
     let s = SHIFTS.len();
     let mut within = 0.0;
     let mut count = 0usize;
     for j in 0..n_originals {
         for a in 0..s {
             for b in a + 1..s {
-                within += dist(a * n_originals + j, b * n_originals + j);
+                within += point_distance(e, a * n_originals + j, b * n_originals + j);
                 count += 1;
             }
         }
