@@ -49,7 +49,11 @@ pub enum Command {
         after_help = "Example:\n  drlim plot --embedding test_emb.npy --labels test_labels.npy --out test.svg"
     )]
     Plot(PlotArgs),
-    /// Run the paper's MNIST 4-vs-9 experiment on the built-in digits; writes ./drlim-demo/.
+    /// Run the paper's three experiments on the built-in data (about 7 minutes on 2 cores);
+    /// writes ./drlim-demo/ with index.md linking the three reports.
+    #[command(
+        after_help = "Examples:\n  drlim demo\n  drlim demo --only mnist-4-9 --out demo49\n  drlim demo --quick   # a few epochs each: checks the pipeline, not the paper's results"
+    )]
     Demo(DemoArgs),
     /// Run one of the paper's experiments on the built-in data; writes figures, metrics.json and
     /// report.md.
@@ -297,11 +301,22 @@ pub struct PlotArgs {
 /// `drlim demo`.
 #[derive(Args, Debug)]
 pub struct DemoArgs {
-    /// Output folder.
+    /// Output folder (one subfolder per experiment, and index.md).
     #[arg(long, default_value = "drlim-demo")]
     pub out: PathBuf,
-    #[command(flatten)]
-    pub train: TrainArgs,
+    /// Run only these experiments (comma-separated).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub only: Vec<ExperimentName>,
+    /// A few epochs per run: checks the whole pipeline in about a minute, but the maps and
+    /// figures are not the paper's results (index.md says so).
+    #[arg(long)]
+    pub quick: bool,
+    /// Seed.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// No progress output.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// Which nets `bench` measures.

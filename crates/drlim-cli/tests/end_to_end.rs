@@ -437,3 +437,32 @@ fn renders_the_airplane_set() {
         b"PNG"
     );
 }
+
+#[test]
+fn quick_demo_runs_the_three_experiments_and_links_their_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo");
+    let printed = ok(
+        dir.path(),
+        &["demo", "--quick", "--quiet", "--out", out.to_str().unwrap()],
+    );
+    assert!(printed.contains("index.md"), "{printed}");
+    let index = std::fs::read_to_string(out.join("index.md")).unwrap();
+    assert!(index.contains("Quick run"), "{index}");
+    for name in ["mnist-4-9", "mnist-shift", "airplane"] {
+        assert!(index.contains(&format!("({name}/report.md)")), "{index}");
+        let report = std::fs::read_to_string(out.join(name).join("report.md")).unwrap();
+        assert!(report.starts_with("# "), "{name}: {report}");
+        assert!(out.join(name).join("metrics.json").exists());
+    }
+    for f in [
+        "mnist-4-9/mnist-4-9-test-thumbnails.png",
+        "mnist-4-9/mnist-4-9-test-by-slant.svg",
+        "airplane/airplane-pose-grid-by-azimuth.png",
+        "airplane/airplane-euclidean-by-lighting.svg",
+        "airplane/airplane-pose-grid-test-embedding.npy",
+        "airplane/airplane-test-metadata.csv",
+    ] {
+        assert!(out.join(f).exists(), "{f} missing");
+    }
+}

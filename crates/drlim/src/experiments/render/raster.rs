@@ -3,7 +3,7 @@
 
 use super::mesh::Triangle;
 
-const AMBIENT: f32 = 0.08;
+const AMBIENT: f32 = 0.3;
 /// Half the width of the scene that fills the frame.
 const HALF_EXTENT: f32 = 2.5;
 
@@ -61,10 +61,10 @@ impl Lights {
     /// on/off combinations, as NORB's lights are.
     pub fn condition(i: usize) -> Self {
         let lights = [
-            (unit([1.0, 1.0, 0.4]), 0.95),
-            (unit([1.0, -1.0, 0.3]), 0.95),
-            (unit([-1.0, 0.2, 0.5]), 0.9),
-            (unit([0.1, 0.0, 1.0]), 0.9),
+            (unit([1.0, 1.0, 0.4]), 0.7),
+            (unit([1.0, -1.0, 0.3]), 0.7),
+            (unit([-1.0, 0.2, 0.5]), 0.65),
+            (unit([0.1, 0.0, 1.0]), 0.65),
         ];
         let on: &[usize] = match i % 6 {
             0 => &[0],
@@ -80,6 +80,17 @@ impl Lights {
             on: on.iter().map(|&k| lights[k]).collect(),
             background,
         }
+    }
+
+    /// The same lights for a camera at `azimuth`°: NORB turns the object on a turntable under
+    /// lights fixed in the room, so each light keeps its direction relative to the camera's
+    /// azimuth (the directions above are given for a camera at azimuth 0).
+    pub fn turned(mut self, azimuth: f32) -> Self {
+        let (s, c) = azimuth.to_radians().sin_cos();
+        for (d, _) in &mut self.on {
+            *d = [c * d[0] - s * d[1], s * d[0] + c * d[1], d[2]];
+        }
+        self
     }
 }
 
