@@ -44,9 +44,9 @@ pub enum Command {
         after_help = "Example:\n  drlim eval --embedding test_emb.npy --labels test_labels.npy \\\n             --reference-embedding train_emb.npy --reference-labels train_labels.npy --data test.npy"
     )]
     Eval(EvalArgs),
-    /// Draw a 2-D scatter plot of an embedding (PNG or SVG).
+    /// Draw a scatter plot of an embedding (PNG or SVG), 2-D or, with --3d, three views in 3-D.
     #[command(
-        after_help = "Example:\n  drlim plot --embedding test_emb.npy --labels test_labels.npy --out test.svg"
+        after_help = "Examples:\n  drlim plot --embedding test_emb.npy --labels test_labels.npy --out test.svg\n  drlim plot --embedding emb3.npy --labels lighting.csv --3d --out views.png"
     )]
     Plot(PlotArgs),
     /// Run the paper's three experiments on the built-in data (about 7 minutes on 2 cores);
@@ -284,9 +284,13 @@ pub struct EvalArgs {
 /// `drlim plot`.
 #[derive(Args, Debug)]
 pub struct PlotArgs {
-    /// The embedding (.npy or .csv, n×d with d ≥ 2; the first two coordinates are drawn).
+    /// The embedding (.npy or .csv, n×d with d ≥ 2; the first two coordinates are drawn, or
+    /// the first three with --3d).
     #[arg(long)]
     pub embedding: PathBuf,
+    /// Draw the first three coordinates in 3-D, seen from three viewpoints side by side.
+    #[arg(long = "3d")]
+    pub three_d: bool,
     /// Labels to colour the points by.
     #[arg(long)]
     pub labels: Option<PathBuf>,

@@ -314,6 +314,11 @@ fn bad_labels_and_eval_inputs() {
         &["plot", "--embedding", "E1.npy", "--out", "p.png"],
         "at least 2 dimensions",
     );
+    fails(
+        d,
+        &["plot", "--embedding", "E.npy", "--3d", "--out", "p.png"],
+        "at least 3 dimensions, the embedding has 2",
+    );
 }
 
 #[cfg(not(feature = "vulkan"))]

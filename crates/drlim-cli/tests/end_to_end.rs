@@ -462,7 +462,34 @@ fn quick_demo_runs_the_three_experiments_and_links_their_reports() {
         "airplane/airplane-euclidean-by-lighting.svg",
         "airplane/airplane-pose-grid-test-embedding.npy",
         "airplane/airplane-test-metadata.csv",
+        "mnist-4-9/test_metadata.csv",
+        "mnist-shift/mnist-shift-test-metadata.csv",
     ] {
         assert!(out.join(f).exists(), "{f} missing");
     }
+}
+
+#[test]
+fn plots_a_3d_embedding_from_three_views() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let v: Vec<f32> = (0..60).map(|k| ((k * 37) % 11) as f32 / 11.0).collect();
+    write_npy::<f32>(&d.join("E3.npy"), &[20, 3], &v);
+    let labels: Vec<i64> = (0..20).map(|k| k % 3).collect();
+    write_npy::<i64>(&d.join("L.npy"), &[20], &labels);
+    ok(
+        d,
+        &[
+            "plot",
+            "--embedding",
+            "E3.npy",
+            "--labels",
+            "L.npy",
+            "--3d",
+            "--out",
+            "v.svg",
+        ],
+    );
+    let svg = std::fs::read_to_string(d.join("v.svg")).unwrap();
+    assert!(svg.contains("view 3"), "three views drawn");
 }

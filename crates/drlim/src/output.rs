@@ -63,6 +63,19 @@ pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
     write_atomic(path, |w| w.write_all(bytes))
 }
 
+/// Writes a CSV table atomically: the header, then one row per record (whole numbers are
+/// written without a decimal point).
+pub fn write_csv(path: &Path, header: &[&str], rows: &[Vec<f64>]) -> Result<()> {
+    write_atomic(path, |w| {
+        writeln!(w, "{}", header.join(","))?;
+        for r in rows {
+            let cells: Vec<String> = r.iter().map(|v| v.to_string()).collect();
+            writeln!(w, "{}", cells.join(","))?;
+        }
+        Ok(())
+    })
+}
+
 /// Checks before expensive work that `path` can be created: its folder exists and is
 /// writable. Creates nothing that stays.
 pub fn check_writable(path: &Path) -> Result<()> {

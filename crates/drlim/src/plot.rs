@@ -567,6 +567,7 @@ where
                 (FONT, 14),
             )
             .margin(10)
+            .margin_top(30)
             .build_cartesian_3d(range(&xs), range(&zs), range(&ys))
             .map_err(err)?;
         chart.with_projection(|mut p| {

@@ -1,8 +1,8 @@
-//! `drlim plot`: a scatter plot of an embedding.
+//! `drlim plot`: a scatter plot of an embedding, 2-D or 3-D.
 
 use drlim::data::{load, load_labels_for};
 use drlim::neighbours::Points;
-use drlim::plot::{scatter, Colouring};
+use drlim::plot::{scatter, scatter3d, Colouring, THREE_VIEWS};
 use drlim::{Error, Result};
 
 use super::show;
@@ -10,11 +10,13 @@ use crate::cli::PlotArgs;
 
 pub fn run(a: PlotArgs) -> Result<()> {
     let emb = load(&a.embedding)?;
-    if emb.dim() < 2 {
+    let need = if a.three_d { 3 } else { 2 };
+    if emb.dim() < need {
         return Err(Error::data(
             &a.embedding,
             format!(
-                "a scatter plot needs at least 2 dimensions, the embedding has {}",
+                "a {}scatter plot needs at least {need} dimensions, the embedding has {}",
+                if a.three_d { "3-D " } else { "" },
                 emb.dim()
             ),
         ));
@@ -28,12 +30,12 @@ pub fn run(a: PlotArgs) -> Result<()> {
         Some(l) => Colouring::Labels(l),
         None => Colouring::Plain,
     };
-    scatter(
-        &a.out,
-        &Points::new(&emb.values, emb.dim()),
-        &colouring,
-        &a.title,
-    )?;
+    let points = Points::new(&emb.values, emb.dim());
+    if a.three_d {
+        scatter3d(&a.out, &points, &colouring, &a.title, &THREE_VIEWS)?;
+    } else {
+        scatter(&a.out, &points, &colouring, &a.title)?;
+    }
     println!("wrote {}", show(&a.out));
     Ok(())
 }

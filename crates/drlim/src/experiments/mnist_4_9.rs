@@ -120,6 +120,24 @@ pub fn run(
         crate::output::write_matrix(&p, e, e.len() / d, d)?;
         files.push(p);
     }
+    // one metadata row per point, in the embeddings' order
+    for (name, labels, slants) in [
+        (
+            "train_metadata.csv",
+            &split.train_labels,
+            super::slant(&split.train),
+        ),
+        ("test_metadata.csv", &split.test_labels, slant.clone()),
+    ] {
+        let p = out.join(name);
+        let rows: Vec<Vec<f64>> = labels
+            .iter()
+            .zip(&slants)
+            .map(|(&l, &s)| vec![l as f64, s as f64])
+            .collect();
+        crate::output::write_csv(&p, &["digit", "slant"], &rows)?;
+        files.push(p);
+    }
     for ext in ["png", "svg"] {
         let p = out.join(format!("mnist-4-9-test-by-digit.{ext}"));
         scatter(

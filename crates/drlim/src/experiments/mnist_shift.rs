@@ -103,6 +103,19 @@ pub fn run(
         [("euclidean", &knn), ("prior-knowledge", &prior)];
     let mut runs = Vec::new();
     let mut files = Vec::new();
+    // one metadata row per test point, in the embeddings' order
+    let p = out.join("mnist-shift-test-metadata.csv");
+    let rows: Vec<Vec<f64>> = (0..test.n)
+        .map(|i| {
+            vec![
+                (i % split.test.n) as f64,
+                test_digit[i] as f64,
+                test_shift[i] as f64,
+            ]
+        })
+        .collect();
+    crate::output::write_csv(&p, &["original", "digit", "shift"], &rows)?;
+    files.push(p);
     for (name, source) in sources {
         let t0 = Instant::now();
         let fitted = fit_with(&train, "shifted train", options, source, device, observer)?;
@@ -212,7 +225,7 @@ fn markdown(r: &ShiftReport, o: &FitOptions) -> String {
         if b.test_shift_knn5_accuracy < 0.35 { "can hardly be read off" } else { "can still partly be read off" },
         b.test_shift_knn5_accuracy
     );
-    s += "Figures (PNG and SVG): `mnist-shift-euclidean-by-shift`, `mnist-shift-euclidean-by-digit`, `mnist-shift-prior-knowledge-by-shift`, `mnist-shift-prior-knowledge-by-digit`: the test map of each run coloured by shift and by digit.\n\n";
+    s += "Figures (PNG and SVG): `mnist-shift-euclidean-by-shift`, `mnist-shift-euclidean-by-digit`, `mnist-shift-prior-knowledge-by-shift`, `mnist-shift-prior-knowledge-by-digit`: the test map of each run coloured by shift and by digit. `mnist-shift-<graph>-test-embedding.npy` holds the test points, one row per line of `mnist-shift-test-metadata.csv` (original index, digit, shift).\n\n";
     if a.test_shift_knn5_accuracy > 0.8 && b.test_shift_knn5_accuracy < 0.35 {
         // this reading was made on the figures of the default run (seed 0, 10 epochs); the
         // metrics above are what make it hold for this run too

@@ -92,7 +92,6 @@ pub fn nearest_neighbour_agreement(set: &AirplaneSet) -> (f64, f64) {
 pub fn export(set: &AirplaneSet, out: &std::path::Path) -> crate::Result<Vec<std::path::PathBuf>> {
     use crate::error::Error;
     use npyz::WriterBuilder;
-    use std::io::Write;
     std::fs::create_dir_all(out).map_err(|e| Error::output(out, e))?;
     let n = set.images.n as u64;
     let npy = out.join("images.npy");
@@ -106,13 +105,12 @@ pub fn export(set: &AirplaneSet, out: &std::path::Path) -> crate::Result<Vec<std
         wr.finish()
     })?;
     let csv = out.join("metadata.csv");
-    crate::output::write_atomic(&csv, |w| {
-        writeln!(w, "azimuth,elevation,lighting")?;
-        for m in &set.metadata {
-            writeln!(w, "{},{},{}", m[0], m[1], m[2])?;
-        }
-        Ok(())
-    })?;
+    let rows: Vec<Vec<f64>> = set
+        .metadata
+        .iter()
+        .map(|m| m.map(|v| v as f64).to_vec())
+        .collect();
+    crate::output::write_csv(&csv, &["azimuth", "elevation", "lighting"], &rows)?;
     let sheet = out.join("sheet.png");
     let (cols, rows) = (AZIMUTHS.len(), LIGHTINGS);
     let mut pixels = vec![0u8; cols * SIDE * rows * SIDE];
