@@ -35,8 +35,6 @@ impl TrainObserver for Every<'_> {
             test: self.data.train.clone(),
             train_meta: self.data.train_meta.clone(),
             test_meta: self.data.train_meta.clone(),
-            nn_lighting_share: 0.0,
-            nn_pose_share: 0.0,
         };
         let mt = airplane::measure(&on_train, "", 0, &etr, &etr).unwrap();
         println!(

@@ -370,6 +370,22 @@ fn cool_warm(t: f64) -> RGBColor {
     }
 }
 
+/// Coordinate `k` of every point.
+fn coordinate(e: &Points, k: usize) -> Vec<f32> {
+    (0..e.n).map(|i| e.row(i)[k]).collect()
+}
+
+/// The values' range widened by 5% on each side (at least 1e-3), for an axis.
+fn padded_range(v: &[f32]) -> std::ops::Range<f32> {
+    let (lo, hi) = v
+        .iter()
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &x| {
+            (a.min(x), b.max(x))
+        });
+    let pad = ((hi - lo) * 0.05).max(1e-3);
+    (lo - pad)..(hi + pad)
+}
+
 fn dot<C>(at: C, c: RGBColor) -> Circle<C, i32> {
     Circle::new(at, 2, c.mix(0.75).filled())
 }
@@ -412,23 +428,13 @@ where
 {
     let err = |x: DrawingAreaErrorKind<DB::ErrorType>| x.to_string();
     root.fill(&WHITE).map_err(err)?;
-    let xs: Vec<f32> = (0..e.n).map(|i| e.row(i)[0]).collect();
-    let ys: Vec<f32> = (0..e.n).map(|i| e.row(i)[1]).collect();
-    let range = |v: &[f32]| {
-        let (lo, hi) = v
-            .iter()
-            .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &x| {
-                (a.min(x), b.max(x))
-            });
-        let pad = ((hi - lo) * 0.05).max(1e-3);
-        (lo - pad)..(hi + pad)
-    };
+    let (xs, ys) = (coordinate(e, 0), coordinate(e, 1));
     let mut chart = ChartBuilder::on(root)
         .caption(colouring.caption(title), (FONT, 20))
         .margin(14)
         .x_label_area_size(36)
         .y_label_area_size(52)
-        .build_cartesian_2d(range(&xs), range(&ys))
+        .build_cartesian_2d(padded_range(&xs), padded_range(&ys))
         .map_err(err)?;
     chart
         .configure_mesh()
@@ -542,17 +548,7 @@ where
     let root = root
         .titled(&colouring.caption(title), (FONT, 20))
         .map_err(err)?;
-    let coord = |k: usize| -> Vec<f32> { (0..e.n).map(|i| e.row(i)[k]).collect() };
-    let (xs, ys, zs) = (coord(0), coord(1), coord(2));
-    let range = |v: &[f32]| {
-        let (lo, hi) = v
-            .iter()
-            .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &x| {
-                (a.min(x), b.max(x))
-            });
-        let pad = ((hi - lo) * 0.05).max(1e-3);
-        (lo - pad)..(hi + pad)
-    };
+    let (xs, ys, zs) = (coordinate(e, 0), coordinate(e, 1), coordinate(e, 2));
     let (colours, legend) = colouring.colours(e.n);
     let panels = root.split_evenly((1, views.len()));
     for (k, (panel, view)) in panels.iter().zip(views).enumerate() {
@@ -568,7 +564,7 @@ where
             )
             .margin(10)
             .margin_top(30)
-            .build_cartesian_3d(range(&xs), range(&zs), range(&ys))
+            .build_cartesian_3d(padded_range(&xs), padded_range(&zs), padded_range(&ys))
             .map_err(err)?;
         chart.with_projection(|mut p| {
             p.yaw = view.yaw;

@@ -226,13 +226,12 @@ fn markdown(r: &ShiftReport, o: &FitOptions) -> String {
         b.test_shift_knn5_accuracy
     );
     s += "Figures (PNG and SVG): `mnist-shift-euclidean-by-shift`, `mnist-shift-euclidean-by-digit`, `mnist-shift-prior-knowledge-by-shift`, `mnist-shift-prior-knowledge-by-digit`: the test map of each run coloured by shift and by digit. `mnist-shift-<graph>-test-embedding.npy` holds the test points, one row per line of `mnist-shift-test-metadata.csv` (original index, digit, shift).\n\n";
-    if a.test_shift_knn5_accuracy > 0.8 && b.test_shift_knn5_accuracy < 0.35 {
-        // this reading was made on the figures of the default run (seed 0, 10 epochs); the
-        // metrics above are what make it hold for this run too
-        s += "What they show: with Euclidean neighbours the test map splits into one band per shift, the bands in order of shift across the map, with 4s and 9s mixed inside each band: the map encodes where the digit sits rather than what it is, as in the paper. With prior knowledge the five shifts are mixed everywhere and the map separates the 4s from the 9s instead.\n";
-    } else {
-        s += "This run's metrics differ from the default run's, whose figures were described; look at the figures before reading them the same way.\n";
-    }
+    // this reading was made on the figures of the default run (seed 0, 10 epochs); the
+    // metrics above are what make it hold for this run too
+    s += super::figure_reading(
+        a.test_shift_knn5_accuracy > 0.8 && b.test_shift_knn5_accuracy < 0.35,
+        "What they show: with Euclidean neighbours the test map splits into one band per shift, the bands in order of shift across the map, with 4s and 9s mixed inside each band: the map encodes where the digit sits rather than what it is, as in the paper. With prior knowledge the five shifts are mixed everywhere and the map separates the 4s from the 9s instead.\n",
+    );
     s
 }
 

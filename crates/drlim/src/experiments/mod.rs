@@ -12,6 +12,17 @@ use crate::error::Result;
 static MNIST_IMAGES: &[u8] = include_bytes!("../../assets/mnist-10k/images-idx3-ubyte.gz");
 static MNIST_LABELS: &[u8] = include_bytes!("../../assets/mnist-10k/labels-idx1-ubyte.gz");
 
+/// What a report says of its figures: `reading`, which was written looking at the default
+/// run's figures, when this run's metrics are in the range that makes it hold too
+/// (`like_default`); otherwise a warning to look at the figures first.
+pub(crate) fn figure_reading(like_default: bool, reading: &str) -> &str {
+    if like_default {
+        reading
+    } else {
+        "This run's metrics differ from the default run's, whose figures were described; look at the figures before reading them the same way.\n"
+    }
+}
+
 /// The built-in 10,000 MNIST digits (u8, 28×28) and their labels.
 pub fn builtin_mnist() -> Result<(Dataset, Vec<i64>)> {
     let images = idx_from_bytes("built-in images-idx3-ubyte.gz", MNIST_IMAGES)?;
