@@ -7,6 +7,7 @@ use super::gemm::{matmul, Mat};
 use super::sgd::sgd_update;
 use crate::model::{Architecture, Net};
 use burn::tensor::Device;
+use rayon::prelude::*;
 
 /// The MLP's parameters in PyTorch layout: per layer a weight `[out, in]` and a bias `[out]`.
 #[derive(Clone, Debug, PartialEq)]
@@ -52,17 +53,105 @@ impl MlpWeights {
     }
 }
 
+/// Fewest rows a worker takes: below this the batch goes to one worker, whose GEMMs use all
+/// threads instead.
+const MIN_ROWS_PER_WORKER: usize = 32;
+
+/// The activations and gradients of one contiguous slice of the batch.
+#[derive(Default)]
+struct Worker {
+    /// acts[0] is the input, acts[l + 1] the output of layer l (after ReLU but for the last).
+    acts: Vec<Vec<f32>>,
+    delta: Vec<f32>,
+    delta_prev: Vec<f32>,
+    /// This slice's share of the gradients, in the weights' layout.
+    grads: Vec<Vec<f32>>,
+    n: usize,
+}
+
+impl Worker {
+    fn forward(&mut self, weights: &MlpWeights, x: &[f32], threads: usize) {
+        let w = &weights.widths;
+        let n = x.len() / w[0];
+        self.n = n;
+        self.acts.resize_with(w.len(), Vec::new);
+        self.acts[0].clear();
+        self.acts[0].extend_from_slice(x);
+        let last = weights.layers() - 1;
+        for l in 0..=last {
+            let (i, o) = (w[l], w[l + 1]);
+            let (before, after) = self.acts.split_at_mut(l + 1);
+            let (a, z) = (&before[l], &mut after[0]);
+            z.resize(n * o, 0.0);
+            let (wt, b) = (&weights.tensors[2 * l], &weights.tensors[2 * l + 1]);
+            matmul([n, o, i], Mat::rm(a, i), Mat::t(wt, i), z, false, threads);
+            for row in z.chunks_exact_mut(o) {
+                for (v, bias) in row.iter_mut().zip(b) {
+                    *v += bias;
+                    if l < last && *v < 0.0 {
+                        *v = 0.0;
+                    }
+                }
+            }
+        }
+    }
+
+    fn output(&self) -> &[f32] {
+        self.acts.last().expect("forward ran")
+    }
+
+    fn backward(&mut self, weights: &MlpWeights, dout: &[f32], threads: usize) {
+        let (n, w) = (self.n, &weights.widths);
+        if self.grads.len() != weights.tensors.len() {
+            self.grads = weights.tensors.iter().map(|t| vec![0.0; t.len()]).collect();
+        }
+        self.delta.clear();
+        self.delta.extend_from_slice(dout);
+        for l in (0..weights.layers()).rev() {
+            let (i, o) = (w[l], w[l + 1]);
+            let (gw, rest) = self.grads[2 * l..].split_at_mut(1);
+            let delta_in = if l > 0 {
+                self.delta_prev.resize(n * i, 0.0);
+                Some(&mut self.delta_prev[..])
+            } else {
+                None
+            };
+            let (a, wt) = (&self.acts[l], &weights.tensors[2 * l]);
+            dense_backward(
+                [n, i, o],
+                &self.delta,
+                a,
+                wt,
+                &mut gw[0],
+                &mut rest[0],
+                delta_in,
+                threads,
+            );
+            if l > 0 {
+                // through the ReLU of layer l − 1, whose output is a
+                relu_backward(&mut self.delta_prev, a);
+                std::mem::swap(&mut self.delta, &mut self.delta_prev);
+            }
+        }
+    }
+}
+
 /// The MLP on the fast path: weights, gradients, SGD state and activations.
+///
+/// A batch is cut into one contiguous slice per thread; each thread runs the forward and
+/// backward GEMMs of its slice on its own (small GEMMs scale better this way than split inside
+/// the GEMM), and the slices' gradients are then added in slice order, so the result depends on
+/// the thread count but not on timing.
 pub struct FastMlp {
     /// Current weights.
     pub weights: MlpWeights,
     /// Gradients of the last backward pass, in the weights' layout.
     pub grads: Vec<Vec<f32>>,
     velocity: Vec<Vec<f32>>,
-    /// acts[0] is the input, acts[l + 1] the output of layer l (after ReLU but for the last).
-    acts: Vec<Vec<f32>>,
-    delta: Vec<f32>,
-    delta_prev: Vec<f32>,
+    workers: Vec<Worker>,
+    /// Rows per worker in the last forward pass.
+    rows: usize,
+    out: Vec<f32>,
     n: usize,
     threads: usize,
 }
@@ -71,14 +160,13 @@ impl FastMlp {
     /// Starts from `weights`.
     pub fn new(weights: MlpWeights) -> Self {
         let grads = weights.tensors.iter().map(|t| vec![0.0; t.len()]).collect();
-        let acts = vec![Vec::new(); weights.widths.len()];
         Self {
             weights,
             grads,
             velocity: Vec::new(),
-            acts,
-            delta: Vec::new(),
-            delta_prev: Vec::new(),
+            workers: Vec::new(),
+            rows: 0,
+            out: Vec::new(),
             n: 0,
             threads: rayon::current_num_threads(),
         }
@@ -89,74 +177,57 @@ impl FastMlp {
         *self.weights.widths.last().expect("widths")
     }
 
+    /// Slices of the batch and the threads each slice's GEMMs use.
+    fn parts(&self, n: usize) -> (usize, usize) {
+        let parts = (n / MIN_ROWS_PER_WORKER).clamp(1, self.threads.max(1));
+        let gemm_threads = if parts == 1 { self.threads } else { 1 };
+        (parts, gemm_threads)
+    }
+
     /// Maps `n` inputs (`x`: n × input_dim) to n × d outputs (kept for `backward`).
     pub fn forward(&mut self, x: &[f32], n: usize) -> &[f32] {
-        let w = &self.weights.widths;
-        assert_eq!(x.len(), n * w[0], "inputs must be n × input_dim");
+        let input = self.weights.widths[0];
+        assert_eq!(x.len(), n * input, "inputs must be n × input_dim");
+        let (parts, gemm_threads) = self.parts(n);
         self.n = n;
-        self.acts[0].clear();
-        self.acts[0].extend_from_slice(x);
-        let last = self.weights.layers() - 1;
-        for l in 0..=last {
-            let (i, o) = (w[l], w[l + 1]);
-            let (before, after) = self.acts.split_at_mut(l + 1);
-            let (a, z) = (&before[l], &mut after[0]);
-            z.resize(n * o, 0.0);
-            let (wt, b) = (
-                &self.weights.tensors[2 * l],
-                &self.weights.tensors[2 * l + 1],
-            );
-            matmul(
-                [n, o, i],
-                Mat::rm(a, i),
-                Mat::t(wt, i),
-                z,
-                false,
-                self.threads,
-            );
-            for row in z.chunks_exact_mut(o) {
-                for (v, bias) in row.iter_mut().zip(b) {
-                    *v += bias;
-                    if l < last && *v < 0.0 {
-                        *v = 0.0;
-                    }
-                }
-            }
+        self.rows = n.div_ceil(parts).max(1);
+        if self.workers.len() < parts {
+            self.workers.resize_with(parts, Worker::default);
         }
-        &self.acts[last + 1]
+        let weights = &self.weights;
+        let used = &mut self.workers[..n.div_ceil(self.rows)];
+        used.par_iter_mut()
+            .zip(x.par_chunks(self.rows * input))
+            .for_each(|(w, x)| w.forward(weights, x, gemm_threads));
+        self.out.clear();
+        for w in used.iter() {
+            self.out.extend_from_slice(w.output());
+        }
+        &self.out
     }
 
     /// Gradients of the last forward pass for the output gradient `dout` (n × d), into `grads`.
     pub fn backward(&mut self, dout: &[f32]) {
-        let (n, w) = (self.n, self.weights.widths.clone());
-        assert_eq!(dout.len(), n * self.dim(), "dout must be n × d");
-        self.delta.clear();
-        self.delta.extend_from_slice(dout);
-        for l in (0..self.weights.layers()).rev() {
-            let (i, o) = (w[l], w[l + 1]);
-            let (gw, rest) = self.grads[2 * l..].split_at_mut(1);
-            let delta_in = if l > 0 {
-                self.delta_prev.resize(n * i, 0.0);
-                Some(&mut self.delta_prev[..])
-            } else {
-                None
-            };
-            let (a, wt) = (&self.acts[l], &self.weights.tensors[2 * l]);
-            dense_backward(
-                [n, i, o],
-                &self.delta,
-                a,
-                wt,
-                &mut gw[0],
-                &mut rest[0],
-                delta_in,
-                self.threads,
-            );
-            if l > 0 {
-                // through the ReLU of layer l − 1, whose output is a
-                relu_backward(&mut self.delta_prev, a);
-                std::mem::swap(&mut self.delta, &mut self.delta_prev);
-            }
+        let (n, d) = (self.n, self.dim());
+        assert_eq!(dout.len(), n * d, "dout must be n × d");
+        let (_, gemm_threads) = self.parts(n);
+        let weights = &self.weights;
+        let used = &mut self.workers[..n.div_ceil(self.rows)];
+        used.par_iter_mut()
+            .zip(dout.par_chunks(self.rows * d))
+            .for_each(|(w, dout)| w.backward(weights, dout, gemm_threads));
+        // add the slices' gradients in slice order, in parallel over stretches of each tensor
+        const STRETCH: usize = 16 * 1024;
+        for (t, g) in self.grads.iter_mut().enumerate() {
+            g.par_chunks_mut(STRETCH).enumerate().for_each(|(c, g)| {
+                let at = c * STRETCH;
+                g.copy_from_slice(&used[0].grads[t][at..at + g.len()]);
+                for w in &used[1..] {
+                    g.iter_mut()
+                        .zip(&w.grads[t][at..])
+                        .for_each(|(s, v)| *s += v);
+                }
+            });
         }
     }
 
@@ -180,6 +251,17 @@ mod tests {
 
     #[test]
     fn forward_and_gradients_match_burn() {
+        // 11 rows: one slice, threads inside the GEMMs
+        check_against_burn(11, 2);
+    }
+
+    #[test]
+    fn batch_slices_add_up_to_the_whole_batch() {
+        // 100 rows over 3 threads: slices of 34, 34 and 32 rows, gradients added
+        check_against_burn(100, 3);
+    }
+
+    fn check_against_burn(n: usize, threads: usize) {
         let dev = Device::flex().autodiff();
         let arch = Architecture::Mlp {
             input_dim: 7,
@@ -187,7 +269,6 @@ mod tests {
             dim: 3,
         };
         let net = Net::seeded(&arch, 2, &dev);
-        let n = 11;
         let x: Vec<f32> = (0..n * 7)
             .map(|i| ((i * 37) % 23) as f32 / 23.0 - 0.4)
             .collect();
@@ -199,6 +280,7 @@ mod tests {
         let loss = (out * Tensor::from_data(TensorData::new(dout.clone(), [n, 3]), &dev)).sum();
         let grads = GradientsParams::from_grads(loss.backward(), &net);
         let mut fast = FastMlp::new(MlpWeights::from_net(&net).unwrap());
+        fast.threads = threads;
         let got = fast.forward(&x, n).to_vec();
         for (a, b) in got.iter().zip(&want) {
             assert!((a - b).abs() < 1e-5, "{a} vs {b}");
