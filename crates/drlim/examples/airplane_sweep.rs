@@ -1,8 +1,10 @@
-//! Tuning aid for the airplane experiment: trains the 784→20→3 net on the pose graph with the
+//! Tuning aid for the airplane experiment: trains the 9216→20→3 net on the pose graph with the
 //! given settings and prints the figures of merit every `every` epochs.
 //! `cargo run --release --example airplane_sweep -- [epochs=150 lr=0.0005 margin=1 momentum=0.9
-//! neg=1 batch=32 norm=standardise|unit|auto same=0|1 seed=0 every=50 opt=sgd|adam decay=0.98
-//! wd=0.03 hidden=20]`; the defaults are the experiment's. `same=1` adds same-pose pairs.
+//! neg=5 batch=32 norm=standardise|unit|auto same=0|1 seed=0 every=50 opt=sgd|adam decay=0.98
+//! wd=0.03 hidden=20 split=pose|image down=1]`; the defaults are the experiment's. `same=1` adds
+//! same-pose pairs; `split=image` holds out 312 random views instead of 52 whole poses; `down=F`
+//! averages F×F pixel blocks (smaller inputs).
 
 use drlim::data::NormaliseMode;
 use drlim::experiments::airplane::{self, AirplaneData};
@@ -79,7 +81,17 @@ fn main() {
         "auto" => o.normalise = NormaliseMode::Auto,
         _ => {}
     }
-    let data = AirplaneData::new(o.train.seed);
+    let by = if get("split", "pose") == "image" {
+        airplane::SplitBy::Image
+    } else {
+        airplane::SplitBy::Pose
+    };
+    let mut data = AirplaneData::new(o.train.seed, by);
+    let f: usize = get("down", "1").parse().unwrap();
+    if f > 1 {
+        data.train = downsample(&data.train, f);
+        data.test = downsample(&data.test, f);
+    }
     let grid = data.pose_grid();
     let source: Box<dyn NeighbourSource> = if get("same", "0") == "1" {
         let pose = data.train_meta.iter().map(|m| m[0] * 1000 + m[1]).collect();
@@ -199,4 +211,25 @@ fn main() {
         "per-lighting distance to the pose centroid ÷ random: {}",
         per.join(" ")
     );
+}
+
+fn downsample(d: &drlim::data::Dataset, f: usize) -> drlim::data::Dataset {
+    let (h, w) = (d.shape[0], d.shape[1]);
+    let (oh, ow) = (h / f, w / f);
+    let mut v = Vec::with_capacity(d.n * oh * ow);
+    for i in 0..d.n {
+        let r = d.row(i);
+        for y in 0..oh {
+            for x in 0..ow {
+                let mut s = 0.0;
+                for dy in 0..f {
+                    for dx in 0..f {
+                        s += r[(y * f + dy) * w + x * f + dx];
+                    }
+                }
+                v.push(s / (f * f) as f32);
+            }
+        }
+    }
+    drlim::data::Dataset::new("down", v, d.n, vec![oh, ow], d.dtype).unwrap()
 }

@@ -61,8 +61,26 @@ pub struct AirplaneReport {
     pub files: Vec<PathBuf>,
 }
 
-/// Splits the set by pose: `TEST_POSES` poses (seeded) for test, the rest for training.
-pub fn split(set: &AirplaneSet, seed: u64) -> (Vec<usize>, Vec<usize>) {
+/// How the 972 views are split into 660 training and 312 test views.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SplitBy {
+    /// `TEST_POSES` whole poses (all six lightings) held out: test poses are never seen.
+    Pose,
+    /// 312 views drawn at random: a test view's pose is usually seen under other lightings.
+    Image,
+}
+
+/// Splits the set (seeded) into training and test indices.
+pub fn split(set: &AirplaneSet, seed: u64, by: SplitBy) -> (Vec<usize>, Vec<usize>) {
+    if by == SplitBy::Image {
+        let mut idx: Vec<usize> = (0..set.metadata.len()).collect();
+        idx.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(seed));
+        let mut test = idx.split_off(idx.len() - TEST_POSES * 6);
+        idx.sort_unstable();
+        test.sort_unstable();
+        return (idx, test);
+    }
     let mut poses: Vec<(i64, i64)> = set.metadata.iter().map(|m| (m[0], m[1])).collect();
     poses.sort_unstable();
     poses.dedup();
@@ -86,13 +104,13 @@ pub struct AirplaneData {
 
 impl AirplaneData {
     /// Renders the set and splits it by pose with `seed`.
-    pub fn new(seed: u64) -> Self {
-        Self::from_set(&airplane_set(), seed)
+    pub fn new(seed: u64, by: SplitBy) -> Self {
+        Self::from_set(&airplane_set(), seed, by)
     }
 
-    /// Splits a rendered set by pose with `seed`.
-    pub fn from_set(set: &AirplaneSet, seed: u64) -> Self {
-        let (tr, te) = split(set, seed);
+    /// Splits a rendered set with `seed`.
+    pub fn from_set(set: &AirplaneSet, seed: u64, by: SplitBy) -> Self {
+        let (tr, te) = split(set, seed, by);
         let meta =
             |idx: &[usize]| -> Vec<[i64; 3]> { idx.iter().map(|&i| set.metadata[i]).collect() };
         AirplaneData {
@@ -211,7 +229,7 @@ pub fn run(
 ) -> Result<AirplaneReport> {
     std::fs::create_dir_all(out).map_err(|e| Error::output(out, e))?;
     let set = airplane_set();
-    let data = AirplaneData::from_set(&set, options.train.seed);
+    let data = AirplaneData::from_set(&set, options.train.seed, SplitBy::Pose);
     let (nn_lighting, nn_pose) = nearest_neighbour_agreement(&set);
     let o = paper_options(options);
     let grid = data.pose_grid();
@@ -381,7 +399,7 @@ mod tests {
     #[test]
     fn split_is_by_pose_660_312() {
         let set = airplane_set();
-        let (tr, te) = split(&set, 0);
+        let (tr, te) = split(&set, 0, SplitBy::Pose);
         assert_eq!((tr.len(), te.len()), (660, 312));
         let test_poses: std::collections::HashSet<_> = te
             .iter()
@@ -393,8 +411,30 @@ mod tests {
     }
 
     #[test]
+    fn split_by_image_is_660_312_disjoint_and_shares_poses() {
+        let set = airplane_set();
+        let (tr, te) = split(&set, 0, SplitBy::Image);
+        assert_eq!((tr.len(), te.len()), (660, 312));
+        let all: std::collections::BTreeSet<usize> = tr.iter().chain(&te).copied().collect();
+        assert_eq!(all.len(), 972);
+        let train_poses: std::collections::HashSet<_> = tr
+            .iter()
+            .map(|&i| (set.metadata[i][0], set.metadata[i][1]))
+            .collect();
+        let seen = te
+            .iter()
+            .filter(|&&i| train_poses.contains(&(set.metadata[i][0], set.metadata[i][1])))
+            .count();
+        assert!(
+            seen > 300,
+            "most test views have their pose in training: {seen}"
+        );
+        assert_ne!(split(&set, 1, SplitBy::Image).1, te);
+    }
+
+    #[test]
     fn pose_graph_ignores_lighting_and_euclidean_groups_by_it_reduced() {
-        let data = AirplaneData::new(0);
+        let data = AirplaneData::new(0, SplitBy::Pose);
         let mut o = default_options();
         o.train.epochs = 10;
         let dev = Device::flex();
