@@ -399,9 +399,21 @@ pub struct ExperimentArgs {
     /// Seed.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// airplane only: hold out whole poses (all their lightings), or random views.
+    #[arg(long, value_enum)]
+    pub split: Option<AirplaneSplit>,
     /// No progress output.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// How `experiment airplane` splits its 972 views into 660 training and 312 test views.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AirplaneSplit {
+    /// 52 whole poses held out: every test view shows a pose never seen in training (default).
+    Pose,
+    /// 312 random views held out: most test poses are seen in training under other lightings.
+    Image,
 }
 
 /// What `render` draws.

@@ -439,6 +439,29 @@ fn renders_the_airplane_set() {
 }
 
 #[test]
+fn airplane_split_by_image_is_stated_in_its_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let args = ["--epochs", "2", "--quiet", "--split", "image", "--out"];
+    ok(
+        d,
+        &[&["experiment", "airplane"][..], &args, &["plane"]].concat(),
+    );
+    let report = std::fs::read_to_string(d.join("plane/report.md")).unwrap();
+    assert!(report.contains("Split by image"), "{report}");
+    assert!(!report.contains("Split by pose"), "{report}");
+    let metrics = std::fs::read_to_string(d.join("plane/metrics.json")).unwrap();
+    assert!(metrics.contains("\"split\": \"image\""), "{metrics}");
+    // the flag belongs to the airplane: an error for the others, and nothing written
+    fails(
+        d,
+        &[&["experiment", "mnist-4-9"][..], &args, &["digits"]].concat(),
+        "--split",
+    );
+    assert!(!d.join("digits").exists());
+}
+
+#[test]
 fn quick_demo_runs_the_three_experiments_and_links_their_reports() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("demo");

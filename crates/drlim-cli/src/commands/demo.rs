@@ -3,9 +3,10 @@
 use std::fmt::Write as _;
 use std::time::Instant;
 
+use drlim::experiments::airplane::SplitBy;
 use drlim::{Device, Result};
 
-use super::experiment::run_one;
+use super::experiment::{run_one, Overrides};
 use super::{say, show};
 use crate::cli::{DemoArgs, ExperimentName};
 
@@ -46,7 +47,13 @@ pub fn run(a: DemoArgs, device: &Device) -> Result<()> {
         let out = a.out.join(dir);
         let epochs = a.quick.then_some(quick_epochs);
         let t = Instant::now();
-        let o = run_one(name, &out, epochs, None, a.seed, a.quiet, device)?;
+        let over = Overrides {
+            epochs,
+            lr: None,
+            seed: a.seed,
+            split: SplitBy::Pose,
+        };
+        let o = run_one(name, &out, &over, a.quiet, device)?;
         for l in &o.lines {
             println!("{l}");
         }

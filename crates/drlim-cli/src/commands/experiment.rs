@@ -2,11 +2,12 @@
 
 use std::path::Path;
 
-use drlim::experiments::{airplane, builtin_mnist, mnist_4_9, mnist_shift};
-use drlim::{Device, FitOptions, Result};
+use drlim::experiments::airplane::{self, SplitBy};
+use drlim::experiments::{builtin_mnist, mnist_4_9, mnist_shift};
+use drlim::{Device, Error, FitOptions, Result};
 
 use super::show;
-use crate::cli::{ExperimentArgs, ExperimentName};
+use crate::cli::{AirplaneSplit, ExperimentArgs, ExperimentName};
 use crate::progress::Progress;
 
 /// What one experiment found: the lines printed and one row for the demo's index.
@@ -19,8 +20,35 @@ pub struct Outcome {
     pub targets_met: bool,
 }
 
+/// What a run changes from an experiment's defaults.
+pub struct Overrides {
+    /// Epochs of each training run.
+    pub epochs: Option<usize>,
+    /// Learning rate.
+    pub lr: Option<f64>,
+    /// Seed.
+    pub seed: u64,
+    /// The airplane's split.
+    pub split: SplitBy,
+}
+
 pub fn run(a: ExperimentArgs, device: &Device) -> Result<()> {
-    let o = run_one(a.name, &a.out, a.epochs, a.lr, a.seed, a.quiet, device)?;
+    if a.split.is_some() && a.name != ExperimentName::Airplane {
+        return Err(Error::param(
+            "--split applies to the airplane experiment only",
+        ));
+    }
+    let split = match a.split {
+        Some(AirplaneSplit::Image) => SplitBy::Image,
+        _ => SplitBy::Pose,
+    };
+    let over = Overrides {
+        epochs: a.epochs,
+        lr: a.lr,
+        seed: a.seed,
+        split,
+    };
+    let o = run_one(a.name, &a.out, &over, a.quiet, device)?;
     for l in &o.lines {
         println!("{l}");
     }
@@ -31,8 +59,8 @@ pub fn run(a: ExperimentArgs, device: &Device) -> Result<()> {
     Ok(())
 }
 
-/// The experiment's default options (epochs, lr and seed overridable).
-fn options(name: ExperimentName, epochs: Option<usize>, lr: Option<f64>, seed: u64) -> FitOptions {
+/// The experiment's default options with the overrides' epochs, lr and seed.
+fn options(name: ExperimentName, over: &Overrides) -> FitOptions {
     let mut o = match name {
         ExperimentName::Airplane => airplane::default_options(),
         _ => FitOptions::default(),
@@ -40,9 +68,9 @@ fn options(name: ExperimentName, epochs: Option<usize>, lr: Option<f64>, seed: u
     if name == ExperimentName::MnistShift {
         (o.train.epochs, o.train.lr) = (10, 0.01);
     }
-    o.train.epochs = epochs.unwrap_or(o.train.epochs);
-    o.train.lr = lr.unwrap_or(o.train.lr);
-    o.train.seed = seed;
+    o.train.epochs = over.epochs.unwrap_or(o.train.epochs);
+    o.train.lr = over.lr.unwrap_or(o.train.lr);
+    o.train.seed = over.seed;
     o
 }
 
@@ -50,13 +78,11 @@ fn options(name: ExperimentName, epochs: Option<usize>, lr: Option<f64>, seed: u
 pub fn run_one(
     name: ExperimentName,
     out: &Path,
-    epochs: Option<usize>,
-    lr: Option<f64>,
-    seed: u64,
+    over: &Overrides,
     quiet: bool,
     device: &Device,
 ) -> Result<Outcome> {
-    let options = options(name, epochs, lr, seed);
+    let options = options(name, over);
     let mut progress = Progress::new(quiet);
     let (images, labels) = builtin_mnist()?;
     let split = mnist_4_9::split(&images, &labels, 0.7);
@@ -92,7 +118,7 @@ pub fn run_one(
             }
         }
         ExperimentName::Airplane => {
-            let r = airplane::run(&options, out, device, &mut progress)?;
+            let r = airplane::run(&options, over.split, out, device, &mut progress)?;
             let lines = r.runs.iter().map(|run| format!(
                 "airplane {:>9}: {} neighbour pairs, lighting invariance ratio {:.3}, median azimuth error {:.1}°, median elevation error {:.1}°, lighting 5-NN accuracy {:.3} (chance 0.167), fit {:.0}s",
                 run.graph, run.neighbour_pairs, run.lighting_invariance_ratio, run.median_azimuth_error, run.median_elevation_error, run.lighting_knn5_accuracy, run.fit_seconds
