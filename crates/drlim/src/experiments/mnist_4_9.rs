@@ -269,7 +269,7 @@ fn markdown(r: &Report, o: &FitOptions) -> String {
     // make it hold for this run too
     s += super::figure_reading(
         r.test_knn5_accuracy >= 0.75 && r.test_slant_knn_r2 >= 0.7,
-        "What they show (read on the default run): the 9s gather in a band on one side of the map and the 4s over the rest, with a mixed zone between them where 4s with closed tops sit among 9s; the slant colours run in one smooth gradient across the map, from digits leaning right at one edge through upright ones to digits leaning left at the opposite edge, and the thumbnails show the same: the strokes tilt steadily as one moves across the map, within the 4s and within the 9s.\n",
+        "What they show (read on the default run): the 9s gather in a band along the edge of the map (curving round two of its sides) and the 4s fill the rest, with a mixed zone between them where 4s with closed tops sit among 9s; the slant colours run in one smooth gradient across the map, from digits leaning right at one edge through upright ones to digits leaning left at the opposite edge, and the thumbnails show the same: the strokes tilt steadily as one moves across the map, within the 4s and within the 9s.\n",
     );
     s
 }
