@@ -390,10 +390,12 @@ pub struct ExperimentArgs {
     /// Output folder.
     #[arg(long)]
     pub out: PathBuf,
-    /// Epochs of each training run (default: 80 for mnist-4-9, 10 for mnist-shift).
+    /// Epochs of each training run (default: 80 for mnist-4-9, 10 for mnist-shift, 150 for
+    /// airplane).
     #[arg(long)]
     pub epochs: Option<usize>,
-    /// Learning rate (SGD, momentum 0.9; default: 0.005 for mnist-4-9, 0.01 for mnist-shift).
+    /// Learning rate (SGD, momentum 0.9; default: 0.005 for mnist-4-9, 0.01 for mnist-shift,
+    /// 0.0005 decaying 0.98 per epoch for airplane).
     #[arg(long)]
     pub lr: Option<f64>,
     /// Seed.
