@@ -57,6 +57,20 @@ impl MlpWeights {
 /// threads instead.
 const MIN_ROWS_PER_WORKER: usize = 32;
 
+/// Most memory the workers' private gradient copies may take together (each holds one copy of
+/// every parameter): a large net on many cores runs fewer, larger slices instead.
+const WORKER_GRADIENT_BYTES: usize = 512 << 20;
+
+/// How many slices a batch of `n` rows is cut into, on `threads` threads, for a net of `params`
+/// parameters: one per thread, but none under `MIN_ROWS_PER_WORKER` rows and no more private
+/// gradient copies than `WORKER_GRADIENT_BYTES` holds.
+fn slices(n: usize, threads: usize, params: usize) -> usize {
+    let affordable = WORKER_GRADIENT_BYTES / (params * std::mem::size_of::<f32>()).max(1);
+    (n / MIN_ROWS_PER_WORKER)
+        .min(affordable)
+        .clamp(1, threads.max(1))
+}
+
 /// The activations and gradients of one contiguous slice of the batch.
 #[derive(Default)]
 struct Worker {
@@ -138,7 +152,8 @@ impl Worker {
 
 /// The MLP on the fast path: weights, gradients, SGD state and activations.
 ///
-/// A batch is cut into one contiguous slice per thread; each thread runs the forward and
+/// A batch is cut into one contiguous slice per thread (fewer for small batches or very large
+/// nets, see `slices`); each thread runs the forward and
 /// backward GEMMs of its slice on its own (small GEMMs scale better this way than split inside
 /// the GEMM), and the slices' gradients are then added in slice order, so the result depends on
 /// the thread count but not on timing.
@@ -179,7 +194,8 @@ impl FastMlp {
 
     /// Slices of the batch and the threads each slice's GEMMs use.
     fn parts(&self, n: usize) -> (usize, usize) {
-        let parts = (n / MIN_ROWS_PER_WORKER).clamp(1, self.threads.max(1));
+        let params: usize = self.weights.tensors.iter().map(Vec::len).sum();
+        let parts = slices(n, self.threads, params);
         let gemm_threads = if parts == 1 { self.threads } else { 1 };
         (parts, gemm_threads)
     }
@@ -248,6 +264,17 @@ mod tests {
     use super::*;
     use burn::optim::GradientsParams;
     use burn::tensor::{Tensor, TensorData};
+
+    #[test]
+    fn slices_per_thread_within_rows_and_memory() {
+        assert_eq!(slices(1024, 16, 1_000), 16);
+        assert_eq!(slices(1024, 2, 1_000), 2);
+        assert_eq!(slices(40, 4, 1_000), 1); // too few rows to share
+        assert_eq!(slices(100, 8, 1_000), 3); // 32 rows or more each
+        assert_eq!(slices(1024, 16, 40_000_000), 3); // 160 MB per copy: 3 fit in 512 MiB
+        assert_eq!(slices(1024, 16, 200_000_000), 1);
+        assert_eq!(slices(1024, 0, 1_000), 1);
+    }
 
     #[test]
     fn forward_and_gradients_match_burn() {
