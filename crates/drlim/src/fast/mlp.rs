@@ -153,10 +153,9 @@ impl Worker {
 /// The MLP on the fast path: weights, gradients, SGD state and activations.
 ///
 /// A batch is cut into one contiguous slice per thread (fewer for small batches or very large
-/// nets, see `slices`); each thread runs the forward and
-/// backward GEMMs of its slice on its own (small GEMMs scale better this way than split inside
-/// the GEMM), and the slices' gradients are then added in slice order, so the result depends on
-/// the thread count but not on timing.
+/// nets, see `slices`); each thread runs the forward and backward GEMMs of its slice on its own
+/// (small GEMMs scale better this way than split inside the GEMM), and the slices' gradients are
+/// then added in slice order, so the result depends on the thread count but not on timing.
 pub struct FastMlp {
     /// Current weights.
     pub weights: MlpWeights,
