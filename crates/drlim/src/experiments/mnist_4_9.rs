@@ -45,6 +45,11 @@ pub fn split(images: &Dataset, labels: &[i64], train_frac: f64) -> Split {
     }
 }
 
+/// The target for the test 5-NN accuracy (at least).
+pub const TARGET_ACCURACY: f64 = 0.78;
+/// The target for the test trustworthiness@10 (at least).
+pub const TARGET_TRUSTWORTHINESS: f64 = 0.85;
+
 /// Figures of merit of one run.
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
@@ -74,6 +79,14 @@ pub struct Report {
     pub embed_seconds: f64,
     /// Files written.
     pub files: Vec<PathBuf>,
+}
+
+impl Report {
+    /// Whether the test accuracy and trustworthiness meet their targets.
+    pub fn targets_met(&self) -> bool {
+        self.test_knn5_accuracy >= TARGET_ACCURACY
+            && self.test_trustworthiness10 >= TARGET_TRUSTWORTHINESS
+    }
 }
 
 /// Fits on the training digits, embeds the test digits and writes to `out`: the model
@@ -230,11 +243,11 @@ fn markdown(r: &Report, o: &FitOptions) -> String {
     );
     s += "| metric | value | target |\n|---|---:|---:|\n";
     s += &format!(
-        "| test 5-NN accuracy against the training map | {:.5} | ≥ 0.78 |\n",
+        "| test 5-NN accuracy against the training map | {:.5} | ≥ {TARGET_ACCURACY} |\n",
         r.test_knn5_accuracy
     );
     s += &format!(
-        "| test trustworthiness, 10 neighbours | {:.5} | ≥ 0.85 |\n",
+        "| test trustworthiness, 10 neighbours | {:.5} | ≥ {TARGET_TRUSTWORTHINESS} |\n",
         r.test_trustworthiness10
     );
     s += &format!(
@@ -246,8 +259,12 @@ fn markdown(r: &Report, o: &FitOptions) -> String {
         r.train_pair_distances.neighbour_mean, r.train_pair_distances.random_mean, r.fit_seconds
     );
     for (name, value, target) in [
-        ("accuracy", r.test_knn5_accuracy, 0.78),
-        ("trustworthiness", r.test_trustworthiness10, 0.85),
+        ("accuracy", r.test_knn5_accuracy, TARGET_ACCURACY),
+        (
+            "trustworthiness",
+            r.test_trustworthiness10,
+            TARGET_TRUSTWORTHINESS,
+        ),
     ] {
         if value < target {
             s += &format!("The {name} target is missed: {value:.5} < {target}.\n");
