@@ -120,6 +120,42 @@ pub enum EngineArg {
     Burn,
 }
 
+/// Where non-neighbours come from.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NegativesArg {
+    /// --neg-ratio random non-neighbour pairs per neighbour pair (the paper's).
+    Random,
+    /// Every other sample of the batch, in the same forward pass.
+    Batch,
+}
+
+impl From<NegativesArg> for drlim::Negatives {
+    fn from(a: NegativesArg) -> Self {
+        match a {
+            NegativesArg::Random => drlim::Negatives::Random,
+            NegativesArg::Batch => drlim::Negatives::Batch,
+        }
+    }
+}
+
+/// Loss choice.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LossArg {
+    /// The paper's contrastive loss.
+    Contrastive,
+    /// t-SimCNE's InfoNCE with a Cauchy kernel (needs --negatives batch).
+    CauchyInfonce,
+}
+
+impl From<LossArg> for drlim::LossKind {
+    fn from(a: LossArg) -> Self {
+        match a {
+            LossArg::Contrastive => drlim::LossKind::Contrastive,
+            LossArg::CauchyInfonce => drlim::LossKind::CauchyInfonce,
+        }
+    }
+}
+
 /// Input normalisation choice.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NormaliseArg {
@@ -149,9 +185,25 @@ pub struct TrainArgs {
     /// Margin m of the contrastive loss.
     #[arg(long, default_value_t = 1.0)]
     pub margin: f32,
-    /// Random non-neighbour pairs per neighbour pair and epoch.
+    /// Random non-neighbour pairs per neighbour pair and epoch (with --negatives random).
     #[arg(long, default_value_t = 1.0)]
     pub neg_ratio: f64,
+    /// Non-neighbours: `random` pairs (the paper's), or `batch`: every other sample of each
+    /// batch, computed in the same forward pass.
+    #[arg(long, value_enum, default_value_t = NegativesArg::Random)]
+    pub negatives: NegativesArg,
+    /// The loss: the paper's `contrastive`, or `cauchy-infonce` (t-SimCNE's; with --negatives batch).
+    #[arg(long, value_enum, default_value_t = LossArg::Contrastive)]
+    pub loss: LossArg,
+    /// Declared invariances, as KEY=VALUE,…: every arm of every pair becomes a freshly drawn
+    /// transformed copy, and each sample is paired with a copy of itself. Images: shift=PIXELS,
+    /// rotate=DEGREES, scale=FRACTION, shear=FACTOR, elastic=PIXELS, contrast=FRACTION; any data:
+    /// noise=SD, dropout=PROBABILITY. Example: shift=2,rotate=10,scale=0.1,elastic=1.
+    #[arg(long, value_name = "KEY=VALUE,…")]
+    pub augment: Option<String>,
+    /// Pairs of two transformed copies of one sample, per sample and epoch (with --augment).
+    #[arg(long, default_value_t = 1)]
+    pub augment_pairs: usize,
     /// Epochs (passes over all neighbour pairs).
     #[arg(long, default_value_t = 80)]
     pub epochs: usize,
@@ -357,6 +409,15 @@ pub struct BenchArgs {
     /// Training implementation.
     #[arg(long, value_enum, default_value_t = EngineArg::Auto)]
     pub engine: EngineArg,
+    /// Declared invariances applied to both arms (as `fit --augment`), to measure their cost.
+    #[arg(long, value_name = "KEY=VALUE,…")]
+    pub augment: Option<String>,
+    /// Non-neighbours (as `fit --negatives`).
+    #[arg(long, value_enum, default_value_t = NegativesArg::Random)]
+    pub negatives: NegativesArg,
+    /// The loss (as `fit --loss`).
+    #[arg(long, value_enum, default_value_t = LossArg::Contrastive)]
+    pub loss: LossArg,
     /// Also measure the SGEMM peak with an n×n×n product (e.g. 1024).
     #[arg(long)]
     pub gemm: Option<usize>,

@@ -36,10 +36,28 @@ impl TrainObserver for Progress {
         }
     }
 
+    fn on_pairs(&mut self, c: &drlim::pairs::PairCounts) {
+        if !self.quiet {
+            let mut parts = vec![format!("{} neighbour pairs", c.neighbour)];
+            if c.augmentation > 0 {
+                parts.push(format!(
+                    "{} augmentation pairs (two transformed copies of one sample)",
+                    c.augmentation
+                ));
+            }
+            parts.push(if c.in_batch_non_neighbours {
+                "every other sample of the batch as a non-neighbour".into()
+            } else {
+                format!("{} random non-neighbour pairs", c.non_neighbour)
+            });
+            eprintln!("pairs per epoch: {}", parts.join(" + "));
+        }
+    }
+
     fn on_start(&mut self, epochs: usize, pairs_per_epoch: usize) {
         self.epoch_start = Instant::now();
         if !self.quiet {
-            eprintln!("training: {epochs} epochs of {pairs_per_epoch} pairs (neighbour pairs + random non-neighbour pairs)");
+            eprintln!("training: {epochs} epochs of {pairs_per_epoch} pairs");
         }
         self.epochs = epochs;
         if self.quiet {

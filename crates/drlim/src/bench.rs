@@ -6,10 +6,11 @@ use std::time::{Duration, Instant};
 
 use rand::{Rng, SeedableRng};
 
+use crate::error::Result;
 use crate::fast::fast_net;
-use crate::model::{Architecture, Net};
+use crate::model::{Architecture, Net, CONV_INPUT_SIDE};
 use crate::pairs::Pair;
-use crate::train::{new_stepper, uses_fast_path, Engine, TrainConfig};
+use crate::train::{new_stepper, uses_fast_path, Batches, TrainConfig};
 use burn::tensor::Device;
 
 /// One measured configuration.
@@ -39,14 +40,16 @@ fn run_for(seconds: f64, mut f: impl FnMut()) -> (usize, f64) {
 }
 
 /// Training throughput of `arch` at `batch` pairs per step: `warmup` untimed seconds, then at
-/// least `seconds` timed.
+/// least `seconds` timed. `settings` gives the engine, augmentation, non-neighbours and loss
+/// (its learning rate, momentum and batch are the bench's own); random images are augmented as
+/// 32×32 (conv) or 28×28 (784-input MLP) images.
 pub fn train_throughput(
     arch: &Architecture,
     batch: usize,
-    engine: Engine,
+    settings: &TrainConfig,
     warmup: f64,
     seconds: f64,
-) -> Throughput {
+) -> Result<Throughput> {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(batch as u64);
     let dim = arch.input_dim();
     let inputs: Vec<f32> = (0..2 * batch * dim).map(|_| rng.random::<f32>()).collect();
@@ -58,25 +61,31 @@ pub fn train_throughput(
         })
         .collect();
     let config = TrainConfig {
-        engine,
         lr: 0.01,
         momentum: 0.9,
-        ..TrainConfig::default()
+        batch,
+        ..settings.clone()
+    };
+    let image = match arch {
+        Architecture::Conv { .. } => Some((CONV_INPUT_SIDE, CONV_INPUT_SIDE)),
+        _ if dim == 784 => Some((28, 28)),
+        _ => None,
     };
     let device = Device::flex();
-    let mut stepper = new_stepper(arch, &inputs, &config, &device);
+    let batches = Batches::new(&inputs, dim, image, &config)?;
+    let mut stepper = new_stepper(arch, batches, &device);
     run_for(warmup, || {
         stepper.step(&pairs, config.lr);
     });
     let (steps, el) = run_for(seconds, || {
         stepper.step(&pairs, config.lr);
     });
-    Throughput {
+    Ok(Throughput {
         batch,
         train_pairs_per_s: (steps * batch) as f64 / el,
         steps,
         fast_path: uses_fast_path(&config, &device),
-    }
+    })
 }
 
 /// Inference throughput (images per second) of `arch` at `batch` images per call, on the fast
@@ -141,14 +150,28 @@ mod tests {
 
     #[test]
     fn measures_something_for_both_nets() {
-        let t = train_throughput(&Architecture::Conv { dim: 2 }, 4, Engine::Auto, 0.0, 0.01);
+        let auto = TrainConfig::default();
+        let t = train_throughput(&Architecture::Conv { dim: 2 }, 4, &auto, 0.0, 0.01).unwrap();
         assert!(t.fast_path && t.steps >= 1 && t.train_pairs_per_s > 0.0);
+        // with augmentation and in-batch non-neighbours
+        let aug = TrainConfig {
+            augment: Some(crate::Augmentation::parse("shift=2,rotate=10,elastic=1").unwrap()),
+            negatives: crate::Negatives::Batch,
+            loss: crate::LossKind::CauchyInfonce,
+            ..TrainConfig::default()
+        };
+        let t = train_throughput(&Architecture::Conv { dim: 2 }, 4, &aug, 0.0, 0.01).unwrap();
+        assert!(t.fast_path && t.train_pairs_per_s > 0.0);
         let mlp = Architecture::Mlp {
             input_dim: 20,
             hidden: vec![8],
             dim: 2,
         };
-        let t = train_throughput(&mlp, 4, Engine::Burn, 0.0, 0.01);
+        let burn = TrainConfig {
+            engine: crate::Engine::Burn,
+            ..TrainConfig::default()
+        };
+        let t = train_throughput(&mlp, 4, &burn, 0.0, 0.01).unwrap();
         assert!(!t.fast_path && t.train_pairs_per_s > 0.0);
         assert!(infer_throughput(&mlp, 8, 0.0, 0.01) > 0.0);
         assert!(peak_rss_mib().unwrap_or(1.0) > 0.0);

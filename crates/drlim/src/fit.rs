@@ -11,7 +11,9 @@ use crate::data::{Dataset, NormaliseMode};
 use crate::embed::{embed, embed_fast};
 use crate::error::Result;
 use crate::fast::fast_net;
-use crate::model::{load_model, save_model, Architecture, InputSpec, ModelConfig, Net};
+use crate::model::{
+    load_model, save_model, Architecture, InputSpec, ModelConfig, Net, CONV_INPUT_SIDE,
+};
 use crate::neighbours::{HnswKnnSource, KnnSource, NeighbourGraph, NeighbourSource, Points};
 use crate::train::{train, EpochReport, TrainConfig, TrainObserver};
 
@@ -170,7 +172,20 @@ pub fn fit_with(
     let graph_seconds = t0.elapsed().as_secs_f64();
     observer.on_graph(graph.len(), &source.describe(), graph_seconds);
     let inputs = input.prepare(&arch, data, origin)?;
-    let trained = train(&arch, &inputs, &graph, &options.train, device, observer)?;
+    let image = match (&arch, &data.shape[..]) {
+        (Architecture::Conv { .. }, _) => Some((CONV_INPUT_SIDE, CONV_INPUT_SIDE)),
+        (Architecture::Mlp { .. }, [h, w]) => Some((*h, *w)),
+        _ => None,
+    };
+    let trained = train(
+        &arch,
+        &inputs,
+        image,
+        &graph,
+        &options.train,
+        device,
+        observer,
+    )?;
     let training = serde_json::json!({
         "settings": options.train,
         "neighbours": source.describe(),

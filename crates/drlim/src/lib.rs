@@ -27,6 +27,8 @@
 //! # Ok::<(), drlim::Error>(())
 //! ```
 
+pub mod augment;
+pub mod batch_loss;
 pub mod bench;
 pub mod data;
 pub mod device;
@@ -44,7 +46,10 @@ pub mod pairs;
 pub mod plot;
 pub mod train;
 
+pub use augment::Augmentation;
 pub use burn::tensor::Device;
 pub use error::{Error, Result};
 pub use fit::{fit, fit_with, FitOptions, Fitted, KnnMethod, Model, NetKind};
-pub use train::{Engine, EpochReport, OptimizerKind, Silent, TrainConfig, TrainObserver};
+pub use train::{
+    Engine, EpochReport, LossKind, Negatives, OptimizerKind, Silent, TrainConfig, TrainObserver,
+};

@@ -1,6 +1,8 @@
-//! The per-epoch pair sampler: every neighbour pair (Y = 0, in a random orientation) plus
-//! `neg_ratio` uniformly random non-neighbour pairs (Y = 1) per neighbour pair, drawn afresh each
-//! epoch and shuffled. Seeded, so a seed gives the same sequence of pairs.
+//! The per-epoch pair sampler: every neighbour pair (Y = 0, in a random orientation), with
+//! declared invariances also `augment_pairs` pairs (i, i) per sample (whose two arms become two
+//! differently transformed copies), plus `neg_ratio` uniformly random non-neighbour pairs
+//! (Y = 1) per neighbour pair, drawn afresh each epoch and shuffled. Seeded, so a seed gives the
+//! same sequence of pairs.
 
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -20,40 +22,80 @@ pub struct Pair {
     pub y: f32,
 }
 
+/// How many pairs of each kind an epoch holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PairCounts {
+    /// Neighbour pairs of the graph.
+    pub neighbour: usize,
+    /// Pairs of two transformed copies of one sample.
+    pub augmentation: usize,
+    /// Random non-neighbour pairs.
+    pub non_neighbour: usize,
+    /// Whether the non-neighbours come from the batch instead (set by training).
+    pub in_batch_non_neighbours: bool,
+}
+
+impl PairCounts {
+    /// All pairs of an epoch.
+    pub fn total(&self) -> usize {
+        self.neighbour + self.augmentation + self.non_neighbour
+    }
+}
+
 /// Draws the pairs of each epoch.
 pub struct PairSampler<'g> {
     graph: &'g NeighbourGraph,
+    augment_pairs: usize,
     negatives: usize,
     rng: ChaCha8Rng,
 }
 
 impl<'g> PairSampler<'g> {
-    /// A sampler over `graph` with `neg_ratio` non-neighbour pairs per neighbour pair.
-    pub fn new(graph: &'g NeighbourGraph, neg_ratio: f64, seed: u64) -> Result<Self> {
-        if graph.is_empty() {
+    /// A sampler over `graph` with `augment_pairs` self pairs per sample (for transformed
+    /// copies; 0 without declared invariances) and `neg_ratio` non-neighbour pairs per
+    /// neighbour pair.
+    pub fn new(
+        graph: &'g NeighbourGraph,
+        neg_ratio: f64,
+        augment_pairs: usize,
+        seed: u64,
+    ) -> Result<Self> {
+        if graph.is_empty() && augment_pairs == 0 {
             return Err(Error::param(
                 "the neighbour graph has no pairs: nothing to train on",
             ));
         }
         if !(neg_ratio >= 0.0 && neg_ratio.is_finite()) {
             return Err(Error::param(format!(
-                "--neg-ratio must be ≥ 0, got {neg_ratio}"
+                "neg_ratio must be ≥ 0, got {neg_ratio}"
             )));
         }
-        let negatives = (neg_ratio * graph.len() as f64).round() as usize;
+        let positives = graph.len() + augment_pairs * graph.n();
+        let negatives = (neg_ratio * positives as f64).round() as usize;
         if negatives > 0 && graph.non_neighbour_count() == 0 {
             return Err(Error::param("every pair of samples is a neighbour pair: there are no non-neighbour pairs to push apart"));
         }
         Ok(Self {
             graph,
+            augment_pairs,
             negatives,
             rng: ChaCha8Rng::seed_from_u64(seed ^ 0x9e37_79b9_7f4a_7c15),
         })
     }
 
+    /// Pairs per epoch, by kind.
+    pub fn counts(&self) -> PairCounts {
+        PairCounts {
+            neighbour: self.graph.len(),
+            augmentation: self.augment_pairs * self.graph.n(),
+            non_neighbour: self.negatives,
+            in_batch_non_neighbours: false,
+        }
+    }
+
     /// Pairs per epoch.
     pub fn pairs_per_epoch(&self) -> usize {
-        self.graph.len() + self.negatives
+        self.counts().total()
     }
 
     /// The next epoch's pairs, shuffled.
@@ -67,6 +109,9 @@ impl<'g> PairSampler<'g> {
                 (i, j)
             };
             pairs.push(Pair { a, b, y: 0.0 });
+        }
+        for _ in 0..self.augment_pairs {
+            pairs.extend((0..n).map(|i| Pair { a: i, b: i, y: 0.0 }));
         }
         while pairs.len() < self.pairs_per_epoch() {
             let a = self.rng.random_range(0..n);
@@ -87,7 +132,7 @@ mod tests {
     #[test]
     fn every_neighbour_pair_once_and_negatives_never_neighbours() {
         let g = NeighbourGraph::from_pairs(6, [(0, 1), (1, 2), (2, 3), (4, 5)]);
-        let mut s = PairSampler::new(&g, 2.0, 7).unwrap();
+        let mut s = PairSampler::new(&g, 2.0, 0, 7).unwrap();
         let e = s.epoch();
         assert_eq!(e.len(), 12);
         let mut pos: Vec<(u32, u32)> = e
@@ -102,14 +147,39 @@ mod tests {
             .filter(|p| p.y == 1.0)
             .all(|p| p.a != p.b && !g.contains(p.a, p.b)));
         // seeded: the same seed gives the same epochs, another seed others
-        assert_eq!(PairSampler::new(&g, 2.0, 7).unwrap().epoch(), e);
-        assert_ne!(PairSampler::new(&g, 2.0, 8).unwrap().epoch(), e);
+        assert_eq!(PairSampler::new(&g, 2.0, 0, 7).unwrap().epoch(), e);
+        assert_ne!(PairSampler::new(&g, 2.0, 0, 8).unwrap().epoch(), e);
+    }
+
+    #[test]
+    fn augmentation_pairs_pair_each_sample_with_itself() {
+        let g = NeighbourGraph::from_pairs(5, [(0, 1), (3, 4)]);
+        let mut s = PairSampler::new(&g, 1.0, 2, 3).unwrap();
+        let c = s.counts();
+        assert_eq!((c.neighbour, c.augmentation, c.non_neighbour), (2, 10, 12));
+        let e = s.epoch();
+        assert_eq!(e.len(), 24);
+        for i in 0..5 {
+            let selfs = e.iter().filter(|p| p.a == i && p.b == i).count();
+            assert_eq!(selfs, 2, "sample {i}");
+        }
+        assert!(e.iter().filter(|p| p.a == p.b).all(|p| p.y == 0.0));
+        // an empty graph still trains on the copies
+        let empty = NeighbourGraph::from_pairs(3, []);
+        assert!(PairSampler::new(&empty, 0.0, 0, 0).is_err());
+        assert_eq!(
+            PairSampler::new(&empty, 0.0, 1, 0).unwrap().epoch().len(),
+            3
+        );
     }
 
     #[test]
     fn complete_graph_has_no_negatives_to_sample() {
         let g = NeighbourGraph::from_pairs(3, [(0, 1), (1, 2), (0, 2)]);
-        assert!(PairSampler::new(&g, 1.0, 0).is_err());
-        assert_eq!(PairSampler::new(&g, 0.0, 0).unwrap().pairs_per_epoch(), 3);
+        assert!(PairSampler::new(&g, 1.0, 0, 0).is_err());
+        assert_eq!(
+            PairSampler::new(&g, 0.0, 0, 0).unwrap().pairs_per_epoch(),
+            3
+        );
     }
 }

@@ -10,12 +10,14 @@ use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer, SgdConfig};
 use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
+use crate::augment::{Augmentation, Augmenter};
+use crate::batch_loss::{batch_contrastive_loss_and_grad, cauchy_infonce_loss_and_grad};
 use crate::error::{Error, Result};
 use crate::fast::{fast_net, FastNet};
 use crate::loss::{contrastive_loss, contrastive_loss_and_grad};
 use crate::model::{Architecture, Net};
 use crate::neighbours::NeighbourGraph;
-use crate::pairs::{Pair, PairSampler};
+use crate::pairs::{Pair, PairCounts, PairSampler};
 
 /// The optimiser.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,6 +27,29 @@ pub enum OptimizerKind {
     Sgd,
     /// Adam.
     Adam,
+}
+
+/// Where the non-neighbour pairs (Y = 1) come from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Negatives {
+    /// `neg_ratio` uniformly random non-neighbour pairs per neighbour pair, as in the paper.
+    #[default]
+    Random,
+    /// Every other output of the batch is a non-neighbour of each arm (one forward pass, no
+    /// extra pairs); `neg_ratio` is then unused.
+    Batch,
+}
+
+/// The loss.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LossKind {
+    /// The paper's contrastive loss, eq. (4).
+    #[default]
+    Contrastive,
+    /// t-SimCNE's InfoNCE with a Cauchy kernel 1/(1 + D²), over in-batch non-neighbours.
+    CauchyInfonce,
 }
 
 /// Training settings (stored in the model's `config.json`).
@@ -53,6 +78,24 @@ pub struct TrainConfig {
     /// Which implementation trains.
     #[serde(default)]
     pub engine: Engine,
+    /// Declared invariances: when set, every arm of every pair is a freshly drawn transformed
+    /// copy of its sample, and each sample is also paired with a copy of itself
+    /// (`augment_pairs` times per epoch).
+    #[serde(default)]
+    pub augment: Option<Augmentation>,
+    /// Pairs of two transformed copies of the same sample, per sample and epoch (with `augment`).
+    #[serde(default = "one")]
+    pub augment_pairs: usize,
+    /// Where non-neighbours come from.
+    #[serde(default)]
+    pub negatives: Negatives,
+    /// The loss.
+    #[serde(default)]
+    pub loss: LossKind,
+}
+
+fn one() -> usize {
+    1
 }
 
 impl Default for TrainConfig {
@@ -70,6 +113,10 @@ impl Default for TrainConfig {
             neg_ratio: 1.0,
             seed: 0,
             engine: Engine::Auto,
+            augment: None,
+            augment_pairs: 1,
+            negatives: Negatives::Random,
+            loss: LossKind::Contrastive,
         }
     }
 }
@@ -98,6 +145,15 @@ impl TrainConfig {
         }
         if !(self.margin > 0.0 && self.margin.is_finite()) {
             return bad("--margin", "must be a positive number");
+        }
+        if let Some(a) = &self.augment {
+            a.validate()?;
+        }
+        if self.loss == LossKind::CauchyInfonce && self.negatives != Negatives::Batch {
+            return bad(
+                "--loss cauchy-infonce",
+                "takes its non-neighbours from the batch: use it with --negatives batch",
+            );
         }
         Ok(())
     }
@@ -134,6 +190,8 @@ impl EpochReport {
 pub trait TrainObserver {
     /// The neighbour graph is ready: `pairs` neighbour pairs from `source`, built in `seconds`.
     fn on_graph(&mut self, _pairs: usize, _source: &str, _seconds: f64) {}
+    /// The pairs of each epoch, by kind (called before `on_start`).
+    fn on_pairs(&mut self, _counts: &PairCounts) {}
     /// Training starts: `epochs` epochs of `pairs_per_epoch` pairs.
     fn on_start(&mut self, _epochs: usize, _pairs_per_epoch: usize) {}
     /// `done` of the epoch's `total` pairs have been trained on, with the running mean loss.
@@ -190,37 +248,118 @@ fn gather(pairs: &[Pair], inputs: &[f32], dim: usize, buf: &mut Vec<f32>) {
     }
 }
 
+/// What both implementations share around the network: the batch's inputs (gathered, and
+/// transformed when invariances are declared) and the loss with its gradient.
+pub(crate) struct Batches<'a> {
+    inputs: &'a [f32],
+    dim: usize,
+    config: &'a TrainConfig,
+    augmenter: Option<Augmenter>,
+    /// Random streams used so far: each transformed copy gets the next.
+    streams: u64,
+    ids: Vec<u32>,
+    y: Vec<f32>,
+}
+
+impl<'a> Batches<'a> {
+    pub(crate) fn new(
+        inputs: &'a [f32],
+        dim: usize,
+        image: Option<(usize, usize)>,
+        config: &'a TrainConfig,
+    ) -> Result<Self> {
+        let augmenter = match &config.augment {
+            Some(a) => Some(Augmenter::new(a.clone(), image, config.seed)?),
+            None => None,
+        };
+        Ok(Self {
+            inputs,
+            dim,
+            config,
+            augmenter,
+            streams: 0,
+            ids: Vec::new(),
+            y: Vec::new(),
+        })
+    }
+
+    /// Fills `buf` with the 2B inputs of `pairs`.
+    fn gather(&mut self, pairs: &[Pair], buf: &mut Vec<f32>) {
+        gather(pairs, self.inputs, self.dim, buf);
+        self.ids.clear();
+        self.ids.extend(pairs.iter().map(|p| p.a));
+        self.ids.extend(pairs.iter().map(|p| p.b));
+        self.y.clear();
+        self.y.extend(pairs.iter().map(|p| p.y));
+        if let Some(aug) = &self.augmenter {
+            aug.apply_rows(buf, self.dim, self.streams);
+            self.streams += 2 * pairs.len() as u64;
+        }
+    }
+
+    /// Whether the loss is the paper's over explicit pairs (which burn differentiates itself).
+    fn paper_pairs(&self) -> bool {
+        self.config.negatives == Negatives::Random && self.config.loss == LossKind::Contrastive
+    }
+
+    /// The loss of the gathered batch for its outputs `out` (2B × d), and ∂L/∂out.
+    fn loss_and_grad(&self, out: &[f32], d: usize, dout: &mut Vec<f32>) -> f32 {
+        dout.resize(out.len(), 0.0);
+        let margin = self.config.margin;
+        match (self.config.negatives, self.config.loss) {
+            (Negatives::Random, _) => contrastive_loss_and_grad(out, d, &self.y, margin, dout),
+            (Negatives::Batch, LossKind::Contrastive) => {
+                batch_contrastive_loss_and_grad(out, d, &self.ids, margin, dout)
+            }
+            (Negatives::Batch, LossKind::CauchyInfonce) => {
+                cauchy_infonce_loss_and_grad(out, d, &self.ids, dout)
+            }
+        }
+    }
+}
+
 struct BurnStepper<'a> {
     net: Option<Net>,
     optim: ModuleOptimizer,
     device: Device,
-    inputs: &'a [f32],
-    dim: usize,
-    margin: f32,
+    batches: Batches<'a>,
     buf: Vec<f32>,
+    dout: Vec<f32>,
 }
 
 impl Stepper for BurnStepper<'_> {
     fn step(&mut self, pairs: &[Pair], lr: f64) -> f32 {
         let b = pairs.len();
-        gather(pairs, self.inputs, self.dim, &mut self.buf);
+        let dim = self.batches.dim;
+        self.batches.gather(pairs, &mut self.buf);
         let x = Tensor::from_data(
-            TensorData::new(self.buf.clone(), [2 * b, self.dim]),
-            &self.device,
-        );
-        let y = Tensor::from_data(
-            TensorData::new(pairs.iter().map(|p| p.y).collect::<Vec<f32>>(), [b]),
+            TensorData::new(self.buf.clone(), [2 * b, dim]),
             &self.device,
         );
         let net = self.net.take().expect("net present between steps");
         let out = net.forward(x);
-        let loss = contrastive_loss(
-            out.clone().narrow(0, 0, b),
-            out.narrow(0, b, b),
-            y,
-            self.margin,
-        );
-        let value = loss.clone().into_scalar::<f32>();
+        let (value, loss) = if self.batches.paper_pairs() {
+            let y = Tensor::from_data(TensorData::new(self.batches.y.clone(), [b]), &self.device);
+            let margin = self.batches.config.margin;
+            let loss =
+                contrastive_loss(out.clone().narrow(0, 0, b), out.narrow(0, b, b), y, margin);
+            (loss.clone().into_scalar::<f32>(), loss)
+        } else {
+            // the in-batch losses are computed on the outputs' values; burn then differentiates
+            // the network through Σ out · ∂L/∂out, whose gradient is ∂L/∂out
+            let d = out.dims()[1];
+            let values = out
+                .clone()
+                .into_data()
+                .try_into_vec::<f32>()
+                .expect("f32 outputs");
+            let value = self.batches.loss_and_grad(&values, d, &mut self.dout);
+            let g = Tensor::<2>::from_data(
+                TensorData::new(self.dout.clone(), [2 * b, d]),
+                &self.device,
+            );
+            (value, (out * g).sum())
+        };
         if !value.is_finite() {
             self.net = Some(net);
             return value;
@@ -245,9 +384,7 @@ impl Stepper for BurnStepper<'_> {
 struct FastStepper<'a> {
     fast: Box<dyn FastNet>,
     device: Device,
-    inputs: &'a [f32],
-    dim: usize,
-    config: &'a TrainConfig,
+    batches: Batches<'a>,
     buf: Vec<f32>,
     dout: Vec<f32>,
 }
@@ -255,17 +392,16 @@ struct FastStepper<'a> {
 impl Stepper for FastStepper<'_> {
     fn step(&mut self, pairs: &[Pair], lr: f64) -> f32 {
         let (b, d) = (pairs.len(), self.fast.dim());
-        gather(pairs, self.inputs, self.dim, &mut self.buf);
-        let y: Vec<f32> = pairs.iter().map(|p| p.y).collect();
+        self.batches.gather(pairs, &mut self.buf);
         let out = self.fast.forward(&self.buf, 2 * b);
-        self.dout.resize(2 * b * d, 0.0);
-        let value = contrastive_loss_and_grad(out, d, &y, self.config.margin, &mut self.dout);
+        let value = self.batches.loss_and_grad(out, d, &mut self.dout);
         if value.is_finite() {
             self.fast.backward(&self.dout);
+            let config = self.batches.config;
             self.fast.sgd_step(
                 lr as f32,
-                self.config.momentum as f32,
-                self.config.weight_decay as f32,
+                config.momentum as f32,
+                config.weight_decay as f32,
             );
         }
         value
@@ -290,18 +426,16 @@ pub fn uses_fast_path(config: &TrainConfig, device: &Device) -> bool {
 /// A freshly initialised network of `arch` with the implementation `config` asks for.
 pub(crate) fn new_stepper<'a>(
     arch: &Architecture,
-    inputs: &'a [f32],
-    config: &'a TrainConfig,
+    batches: Batches<'a>,
     device: &Device,
 ) -> Box<dyn Stepper + 'a> {
+    let config = batches.config;
     if uses_fast_path(config, device) {
         let net = Net::seeded(arch, config.seed, device);
         Box::new(FastStepper {
             fast: fast_net(&net),
             device: device.clone(),
-            inputs,
-            dim: arch.input_dim(),
-            config,
+            batches,
             buf: Vec::new(),
             dout: Vec::new(),
         })
@@ -311,19 +445,20 @@ pub(crate) fn new_stepper<'a>(
             net: Some(Net::seeded(arch, config.seed, &device)),
             optim: optimizer(config),
             device,
-            inputs,
-            dim: arch.input_dim(),
-            margin: config.margin,
+            batches,
             buf: Vec::new(),
+            dout: Vec::new(),
         })
     }
 }
 
 /// Trains a fresh `arch` network on the prepared `inputs` (`n × arch.input_dim()`, row-major)
-/// with the neighbour pairs of `graph`, on `device`.
+/// with the neighbour pairs of `graph`, on `device`. `image` gives the (height, width) of the
+/// rows when they are images (needed by geometric augmentations).
 pub fn train(
     arch: &Architecture,
     inputs: &[f32],
+    image: Option<(usize, usize)>,
     graph: &NeighbourGraph,
     config: &TrainConfig,
     device: &Device,
@@ -336,10 +471,24 @@ pub fn train(
         graph.n() * dim,
         "inputs must hold one row per graph vertex"
     );
-    let mut sampler = PairSampler::new(graph, config.neg_ratio, config.seed)?;
-    let mut stepper = new_stepper(arch, inputs, config, device);
+    let augment_pairs = if config.augment.is_some() {
+        config.augment_pairs
+    } else {
+        0
+    };
+    let neg_ratio = match config.negatives {
+        Negatives::Random => config.neg_ratio,
+        Negatives::Batch => 0.0,
+    };
+    let mut sampler = PairSampler::new(graph, neg_ratio, augment_pairs, config.seed)?;
+    let batches = Batches::new(inputs, dim, image, config)?;
+    let mut stepper = new_stepper(arch, batches, device);
     let mut history = Vec::with_capacity(config.epochs);
     let mut last_good = stepper.net();
+    observer.on_pairs(&PairCounts {
+        in_batch_non_neighbours: config.negatives == Negatives::Batch,
+        ..sampler.counts()
+    });
     observer.on_start(config.epochs, sampler.pairs_per_epoch());
     for epoch in 1..=config.epochs {
         let start = Instant::now();
@@ -442,7 +591,7 @@ mod tests {
             seed,
             ..TrainConfig::default()
         };
-        train(&arch, &x, &g, &cfg, &Device::flex(), &mut Silent).unwrap()
+        train(&arch, &x, None, &g, &cfg, &Device::flex(), &mut Silent).unwrap()
     }
 
     #[test]
@@ -481,7 +630,7 @@ mod tests {
             momentum: 0.0,
             ..TrainConfig::default()
         };
-        let t = train(&arch, &x, &g, &cfg, &Device::flex(), &mut Silent).unwrap();
+        let t = train(&arch, &x, None, &g, &cfg, &Device::flex(), &mut Silent).unwrap();
         let err = t.diverged.expect("lr 1e12 must diverge").to_string();
         assert!(err.starts_with("training diverged in epoch"), "{err}");
         assert!(t
@@ -500,12 +649,21 @@ mod tests {
             weight_decay: 1e-3,
             ..TrainConfig::default()
         };
-        let fast = train(&arch, inputs, g, &base, &Device::flex(), &mut Silent).unwrap();
+        let fast = train(&arch, inputs, None, g, &base, &Device::flex(), &mut Silent).unwrap();
         let slow_cfg = TrainConfig {
             engine: Engine::Burn,
             ..base.clone()
         };
-        let slow = train(&arch, inputs, g, &slow_cfg, &Device::flex(), &mut Silent).unwrap();
+        let slow = train(
+            &arch,
+            inputs,
+            None,
+            g,
+            &slow_cfg,
+            &Device::flex(),
+            &mut Silent,
+        )
+        .unwrap();
         for (a, b) in fast.history.iter().zip(&slow.history) {
             assert!(
                 (a.loss - b.loss).abs() < 1e-4 * b.loss.abs().max(1.0),

@@ -17,10 +17,21 @@ pub fn run(a: BenchArgs) -> Result<()> {
             "--batches, --infer-batch and --seconds must be positive",
         ));
     }
-    let engine = match a.engine {
-        EngineArg::Auto => Engine::Auto,
-        EngineArg::Burn => Engine::Burn,
+    let settings = drlim::TrainConfig {
+        engine: match a.engine {
+            EngineArg::Auto => Engine::Auto,
+            EngineArg::Burn => Engine::Burn,
+        },
+        augment: a
+            .augment
+            .as_deref()
+            .map(drlim::Augmentation::parse)
+            .transpose()?,
+        negatives: a.negatives.into(),
+        loss: a.loss.into(),
+        ..drlim::TrainConfig::default()
     };
+    settings.validate()?;
     let threads = rayon::current_num_threads();
     let nets: Vec<(&str, Architecture)> = match a.net {
         BenchNet::Conv => vec![("conv", Architecture::Conv { dim: 2 })],
@@ -30,14 +41,17 @@ pub fn run(a: BenchArgs) -> Result<()> {
     };
     for (name, arch) in &nets {
         for &b in &a.batches {
-            let t = train_throughput(arch, b, engine, a.warmup, a.seconds);
+            let t = train_throughput(arch, b, &settings, a.warmup, a.seconds)?;
             let infer = infer_throughput(arch, a.infer_batch, a.warmup, a.seconds);
             println!(
-                "drlim {name} batch={b} train_pairs_per_s={:.0} infer_img_per_s={infer:.0} infer_batch={} engine={} threads={threads} train_steps={}",
+                "drlim {name} batch={b} train_pairs_per_s={:.0} infer_img_per_s={infer:.0} infer_batch={} engine={} threads={threads} train_steps={} augment={} negatives={:?} loss={:?}",
                 t.train_pairs_per_s,
                 a.infer_batch,
                 if t.fast_path { "fast" } else { "burn" },
-                t.steps
+                t.steps,
+                settings.augment.as_ref().map(|x| x.describe()).unwrap_or("none".into()),
+                settings.negatives,
+                settings.loss
             );
         }
     }

@@ -43,7 +43,7 @@ pub fn run(a: FitArgs, device: &Device) -> Result<()> {
             show(&a.data)
         ),
     );
-    let options = fit_options(&a.train, a.net, &a.hidden, a.normalise);
+    let options = fit_options(&a.train, a.net, &a.hidden, a.normalise)?;
     let mut progress = Progress::new(quiet);
     let source = super::sources::build(&a, &options, labels.as_deref(), data.n)?;
     let fitted = fit_with(

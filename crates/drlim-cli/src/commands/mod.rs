@@ -35,8 +35,13 @@ pub(crate) fn fit_options(
     net: NetArg,
     hidden: &[usize],
     normalise: NormaliseArg,
-) -> drlim::FitOptions {
-    drlim::FitOptions {
+) -> Result<drlim::FitOptions> {
+    let augment = t
+        .augment
+        .as_deref()
+        .map(drlim::Augmentation::parse)
+        .transpose()?;
+    Ok(drlim::FitOptions {
         net: match net {
             NetArg::Conv => drlim::NetKind::Conv,
             NetArg::Mlp => drlim::NetKind::Mlp {
@@ -73,8 +78,12 @@ pub(crate) fn fit_options(
                 EngineArg::Auto => drlim::Engine::Auto,
                 EngineArg::Burn => drlim::Engine::Burn,
             },
+            augment,
+            augment_pairs: t.augment_pairs,
+            negatives: t.negatives.into(),
+            loss: t.loss.into(),
         },
-    }
+    })
 }
 
 /// Prints to stdout unless quiet.

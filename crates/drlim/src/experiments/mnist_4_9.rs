@@ -32,8 +32,14 @@ pub struct Split {
 
 /// Every 4 and 9 in file order; the first ⌊train_frac · n⌋ train, the rest test.
 pub fn split(images: &Dataset, labels: &[i64], train_frac: f64) -> Split {
+    split_digits(images, labels, &[4, 9], train_frac)
+}
+
+/// Every image of one of `digits` in file order; the first ⌊train_frac · n⌋ train, the rest
+/// test (the PyTorch reference's and `manifold_peers.py`'s split for `DRLIM_DIGITS`).
+pub fn split_digits(images: &Dataset, labels: &[i64], digits: &[i64], train_frac: f64) -> Split {
     let idx: Vec<usize> = (0..images.n)
-        .filter(|&i| labels[i] == 4 || labels[i] == 9)
+        .filter(|&i| digits.contains(&labels[i]))
         .collect();
     let n_train = (train_frac * idx.len() as f64).floor() as usize;
     let (tr, te) = idx.split_at(n_train);

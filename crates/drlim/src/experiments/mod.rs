@@ -2,6 +2,7 @@
 //! `assets/mnist-10k/README.md`) is embedded in the binary so that they run with no download.
 
 pub mod airplane;
+pub mod mnist_10;
 pub mod mnist_4_9;
 pub mod mnist_shift;
 pub mod render;

@@ -1,0 +1,146 @@
+//! Tuning aid for declared invariances on the built-in digits: fits one setting and prints the
+//! test metrics (out of sample) every few epochs.
+//! `cargo run --release --example mnist10_sweep -- KEY=VALUE …` with keys digits (all or e.g.
+//! 4,9), net (conv|mlp), hidden, epochs, lr, decay, momentum, batch, margin, k, seed, augment
+//! (as `--augment`), pairs (augmentation pairs per sample), negatives (random|batch),
+//! loss (contrastive|cauchy-infonce), negratio, every, ntrain (first n training digits).
+
+use std::time::Instant;
+
+use drlim::eval::{knn_accuracy, trustworthiness};
+use drlim::experiments::{builtin_mnist, mnist_4_9};
+use drlim::model::Net;
+use drlim::neighbours::Points;
+use drlim::{
+    fit, Augmentation, Device, EpochReport, FitOptions, LossKind, Model, Negatives, NetKind,
+    TrainObserver,
+};
+
+struct Every {
+    split: mnist_4_9::Split,
+    every: usize,
+    config: Option<drlim::model::ModelConfig>,
+    start: Instant,
+}
+
+impl Every {
+    fn report(&self, net: Net, what: &str) {
+        let model = Model {
+            net,
+            config: self.config.clone().unwrap(),
+        };
+        let d = model.dim();
+        let tr = model.embed(&self.split.train, "train").unwrap();
+        let te = model.embed(&self.split.test, "test").unwrap();
+        let (tp, ep) = (Points::new(&tr, d), Points::new(&te, d));
+        let acc = knn_accuracy(
+            &tp,
+            &self.split.train_labels,
+            &ep,
+            &self.split.test_labels,
+            5,
+        )
+        .unwrap();
+        let px = model.config.input.normalisation.apply(&self.split.test);
+        let t = trustworthiness(&Points::new(&px, 784), &ep, 10).unwrap();
+        println!(
+            "{what} acc {acc:.4} trust {t:.4} ({:.0}s)",
+            self.start.elapsed().as_secs_f64()
+        );
+    }
+}
+
+impl TrainObserver for Every {
+    fn on_epoch(&mut self, r: &EpochReport, net: &Net) {
+        if !r.epoch.is_multiple_of(self.every) {
+            return;
+        }
+        let label = format!(
+            "epoch {:3} loss {:.5} ({:.0} pairs/s)",
+            r.epoch,
+            r.loss,
+            r.pairs_per_s()
+        );
+        self.report(net.clone(), &label);
+    }
+}
+
+fn main() {
+    let args: Vec<(String, String)> = std::env::args()
+        .skip(1)
+        .map(|a| {
+            let (k, v) = a.split_once('=').expect("KEY=VALUE");
+            (k.to_string(), v.to_string())
+        })
+        .collect();
+    let get = |k: &str, d: &str| {
+        args.iter()
+            .find(|(a, _)| a == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or(d.to_string())
+    };
+    let mut o = FitOptions::default();
+    o.net = match get("net", "conv").as_str() {
+        "mlp" => NetKind::Mlp {
+            hidden: get("hidden", "256,256")
+                .split(',')
+                .map(|h| h.parse().unwrap())
+                .collect(),
+        },
+        _ => NetKind::Conv,
+    };
+    o.dim = get("dim", "2").parse().unwrap();
+    o.k = get("k", "5").parse().unwrap();
+    o.train.epochs = get("epochs", "20").parse().unwrap();
+    o.train.lr = get("lr", "0.005").parse().unwrap();
+    o.train.lr_decay = get("decay", "1").parse().unwrap();
+    o.train.momentum = get("momentum", "0.9").parse().unwrap();
+    o.train.batch = get("batch", "32").parse().unwrap();
+    o.train.margin = get("margin", "1").parse().unwrap();
+    o.train.seed = get("seed", "0").parse().unwrap();
+    o.train.neg_ratio = get("negratio", "1").parse().unwrap();
+    o.train.augment_pairs = get("pairs", "1").parse().unwrap();
+    let aug = get("augment", "");
+    o.train.augment = (!aug.is_empty()).then(|| Augmentation::parse(&aug).unwrap());
+    o.train.negatives = match get("negatives", "random").as_str() {
+        "batch" => Negatives::Batch,
+        _ => Negatives::Random,
+    };
+    o.train.loss = match get("loss", "contrastive").as_str() {
+        "cauchy-infonce" => LossKind::CauchyInfonce,
+        _ => LossKind::Contrastive,
+    };
+    let digits: Vec<i64> = match get("digits", "all").as_str() {
+        "all" => (0..10).collect(),
+        d => d.split(',').map(|x| x.parse().unwrap()).collect(),
+    };
+    let (images, labels) = builtin_mnist().unwrap();
+    let mut split = mnist_4_9::split_digits(&images, &labels, &digits, 0.7);
+    let ntrain: usize = get("ntrain", "0").parse().unwrap();
+    if ntrain > 0 {
+        let idx: Vec<usize> = (0..ntrain.min(split.train.n)).collect();
+        split.train = split.train.select(&idx);
+        split.train_labels.truncate(idx.len());
+    }
+    println!("{args:?} train {} test {}", split.train.n, split.test.n);
+    let mut probe = o.clone();
+    probe.train.epochs = 1;
+    probe.train.augment = None;
+    probe.train.negatives = Negatives::Random;
+    probe.train.loss = LossKind::Contrastive;
+    let small = split.train.select(&(0..50).collect::<Vec<_>>());
+    let cfg = fit(&small, "train", &probe, &Device::flex(), &mut drlim::Silent)
+        .unwrap()
+        .model
+        .config;
+    let mut obs = Every {
+        split,
+        every: get("every", "5").parse().unwrap(),
+        config: Some(cfg),
+        start: Instant::now(),
+    };
+    let tr = obs.split.train.clone();
+    let fitted = fit(&tr, "train", &o, &Device::flex(), &mut obs).unwrap();
+    println!("fit {:.0}s", obs.start.elapsed().as_secs_f64());
+    obs.report(fitted.model.net, "final");
+}
