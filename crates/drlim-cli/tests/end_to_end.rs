@@ -516,3 +516,89 @@ fn plots_a_3d_embedding_from_three_views() {
     let svg = std::fs::read_to_string(d.join("v.svg")).unwrap();
     assert!(svg.contains("view 3"), "three views drawn");
 }
+
+#[test]
+fn fit_with_declared_invariances_logs_its_pairs_and_is_reproducible() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_digits(d, "train", 120, 0);
+    let args = |model: &'static str, emb: &'static str| {
+        vec![
+            "fit",
+            "--data",
+            "train.npy",
+            "--model-out",
+            model,
+            "--embedding-out",
+            emb,
+            "--epochs",
+            "2",
+            "--augment",
+            "shift=2,rotate=10,scale=0.1,shear=0.1,elastic=1,contrast=0.2",
+            "--augment-pairs",
+            "2",
+            "--negatives",
+            "batch",
+            "--loss",
+            "cauchy-infonce",
+            "--batch",
+            "64",
+            "--seed",
+            "3",
+        ]
+    };
+    let out = drlim(d, &args("M1", "E1.npy"));
+    assert!(out.status.success(), "{out:?}");
+    let log = String::from_utf8_lossy(&out.stderr);
+    // 120 samples × 2 augmentation pairs each
+    assert!(
+        log.contains("240 augmentation pairs")
+            && log.contains("every other sample of the batch as a non-neighbour"),
+        "{log}"
+    );
+    ok(d, &args("M2", "E2.npy"));
+    let (shape, e1) = read_npy_f32(&d.join("E1.npy"));
+    assert_eq!(shape, vec![120, 2]);
+    assert_eq!(e1, read_npy_f32(&d.join("E2.npy")).1, "same seed, same map");
+    let config = std::fs::read_to_string(d.join("M1/config.json")).unwrap();
+    assert!(
+        config.contains("\"elastic\": 1.0") && config.contains("cauchy-infonce"),
+        "{config}"
+    );
+    // the model maps new digits like any other
+    write_digits(d, "test", 30, 500);
+    ok(
+        d,
+        &[
+            "embed", "--model", "M1", "--data", "test.npy", "--out", "T.npy",
+        ],
+    );
+    // declared mistakes end in one clear error
+    fails(
+        d,
+        &[
+            "fit",
+            "--data",
+            "train.npy",
+            "--model-out",
+            "M3",
+            "--augment",
+            "shfit=2",
+        ],
+        "unknown augmentation 'shfit'",
+    );
+    fails(
+        d,
+        &[
+            "fit",
+            "--data",
+            "train.npy",
+            "--model-out",
+            "M3",
+            "--loss",
+            "cauchy-infonce",
+        ],
+        "--negatives batch",
+    );
+    assert!(!d.join("M3").exists());
+}

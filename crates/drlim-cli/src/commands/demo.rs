@@ -52,6 +52,8 @@ pub fn run(a: DemoArgs, device: &Device) -> Result<()> {
             lr: None,
             seed: a.seed,
             split: SplitBy::Pose,
+            // the demo runs the paper's experiments; `drlim experiment` adds the variants
+            invariances: false,
         };
         let o = run_one(name, &out, &over, a.quiet, device)?;
         for l in &o.lines {

@@ -10,6 +10,7 @@ use std::time::Instant;
 use burn::tensor::Device;
 use serde::Serialize;
 
+use super::scored::{fit_and_score, Run};
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::eval::{knn_accuracy, pair_distances, trustworthiness, PairDistances};
@@ -51,10 +52,23 @@ pub fn split_digits(images: &Dataset, labels: &[i64], digits: &[i64], train_frac
     }
 }
 
-/// The target for the test 5-NN accuracy (at least).
+/// Target for the paper's run: test 5-NN accuracy at least this (the paper's method on this
+/// split; the PyTorch reference reaches 0.74–0.78).
 pub const TARGET_ACCURACY: f64 = 0.78;
-/// The target for the test trustworthiness@10 (at least).
+/// Target for the paper's run: test trustworthiness@10 at least this (the reference's median).
 pub const TARGET_TRUSTWORTHINESS: f64 = 0.85;
+/// Target for the run with declared invariances: test 5-NN accuracy at least this (UMAP: 0.952).
+pub const TARGET_INVARIANCE_ACCURACY: f64 = 0.96;
+/// Target for the run with declared invariances: trustworthiness@10 at least this (UMAP: 0.908).
+pub const TARGET_INVARIANCE_TRUSTWORTHINESS: f64 = 0.90;
+
+/// The declared-invariance setting of `mnist-10` (no labels), with the epochs scaled for the
+/// smaller training set.
+pub fn invariance_options() -> FitOptions {
+    let mut o = super::mnist_10::invariance_options();
+    o.train.epochs *= 3;
+    o
+}
 
 /// Figures of merit of one run.
 #[derive(Clone, Debug, Serialize)]
@@ -83,11 +97,21 @@ pub struct Report {
     pub fit_seconds: f64,
     /// Seconds to embed the test digits.
     pub embed_seconds: f64,
+    /// The second run, with declared invariances (when asked for).
+    pub invariances: Option<Run>,
     /// Files written.
     pub files: Vec<PathBuf>,
 }
 
 impl Report {
+    /// Whether the run with declared invariances (if any) meets its targets.
+    pub fn invariance_targets_met(&self) -> Option<bool> {
+        self.invariances.as_ref().map(|r| {
+            r.test_knn5_accuracy >= TARGET_INVARIANCE_ACCURACY
+                && r.test_trustworthiness10 >= TARGET_INVARIANCE_TRUSTWORTHINESS
+        })
+    }
+
     /// Whether the test accuracy and trustworthiness meet their targets.
     pub fn targets_met(&self) -> bool {
         self.test_knn5_accuracy >= TARGET_ACCURACY
@@ -97,10 +121,12 @@ impl Report {
 
 /// Fits on the training digits, embeds the test digits and writes to `out`: the model
 /// (`model/`), both embeddings (`.npy`), plots of the test map coloured by digit and by slant
-/// (PNG and SVG) and `metrics.json`.
+/// (PNG and SVG) and `metrics.json`. With `invariances`, also fits that setting (declared
+/// invariances, no labels) and writes its test map and embedding beside the paper's.
 pub fn run(
     split: &Split,
     options: &FitOptions,
+    invariances: Option<&FitOptions>,
     out: &Path,
     device: &Device,
     observer: &mut dyn TrainObserver,
@@ -189,7 +215,28 @@ pub fn run(
         )?;
         files.push(p);
     }
+    let invariances = match invariances {
+        Some(o) => {
+            let (run, emb, _) = fit_and_score(split, "invariances", o, device, observer)?;
+            let p = out.join("mnist-4-9-invariances-test-embedding.npy");
+            crate::output::write_matrix(&p, &emb, split.test.n, d)?;
+            files.push(p);
+            for ext in ["png", "svg"] {
+                let p = out.join(format!("mnist-4-9-invariances-test-by-digit.{ext}"));
+                scatter(
+                    &p,
+                    &Points::new(&emb, d),
+                    &Colouring::Labels(&split.test_labels),
+                    "DrLIM with declared invariances, MNIST 4s and 9s: test digits (out of sample)",
+                )?;
+                files.push(p);
+            }
+            Some(run)
+        }
+        None => None,
+    };
     let report = Report {
+        invariances,
         n_train: split.train.n,
         n_test: split.test.n,
         neighbour_pairs: fitted.graph.len(),
@@ -294,6 +341,18 @@ fn markdown(r: &Report, o: &FitOptions) -> String {
         r.test_knn5_accuracy >= 0.75 && r.test_slant_knn_r2 >= 0.7,
         "What they show (read on the default run): the 9s gather in a band along the edge of the map (curving round two of its sides) and the 4s fill the rest, with a mixed zone between them where 4s with closed tops sit among 9s; the slant colours run in one smooth gradient across the map, from digits leaning right at one edge through upright ones to digits leaning left at the opposite edge, and the thumbnails show the same: the strokes tilt steadily as one moves across the map, within the 4s and within the 9s.\n",
     );
+    if let Some(i) = &r.invariances {
+        let verdict = |ok: bool| if ok { "met" } else { "**missed**" };
+        s += &format!(
+            "\n## Beyond the paper: declared invariances\n\nA second run on the same split, with no labels: {}. Test 5-NN accuracy **{:.3}** (target ≥ {TARGET_INVARIANCE_ACCURACY}: {}), trustworthiness@10 **{:.3}** (target ≥ {TARGET_INVARIANCE_TRUSTWORTHINESS}: {}), fit {:.0} s. On this split UMAP reaches 0.952 / 0.908 and openTSNE 0.930 / 0.895 (the PyTorch reference's `manifold_peers.py`, quoted). Figure: `mnist-4-9-invariances-test-by-digit`.\n\n",
+            i.setting,
+            i.test_knn5_accuracy,
+            verdict(i.test_knn5_accuracy >= TARGET_INVARIANCE_ACCURACY),
+            i.test_trustworthiness10,
+            verdict(i.test_trustworthiness10 >= TARGET_INVARIANCE_TRUSTWORTHINESS),
+            i.fit_seconds
+        );
+    }
     s
 }
 

@@ -6,6 +6,7 @@ pub mod mnist_10;
 pub mod mnist_4_9;
 pub mod mnist_shift;
 pub mod render;
+pub mod scored;
 
 use crate::data::{idx_from_bytes, idx_labels_from_bytes, Dataset};
 use crate::error::Result;
