@@ -33,7 +33,7 @@ pub enum Command {
     #[command(
         after_help = "Example:\n  drlim fit --data train.npy --net conv --model-out model\n  drlim fit --data vectors.csv --net mlp --hidden 64,64 --dim 2 --model-out model --embedding-out train_emb.npy"
     )]
-    Fit(FitArgs),
+    Fit(Box<FitArgs>),
     /// Map data with a trained model (new samples, out of sample).
     #[command(
         after_help = "Example:\n  drlim embed --model model --data test.npy --out test_emb.npy"

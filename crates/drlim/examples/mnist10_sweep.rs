@@ -79,8 +79,7 @@ fn main() {
             .map(|(_, v)| v.clone())
             .unwrap_or(d.to_string())
     };
-    let mut o = FitOptions::default();
-    o.net = match get("net", "conv").as_str() {
+    let net = match get("net", "conv").as_str() {
         "mlp" => NetKind::Mlp {
             hidden: get("hidden", "256,256")
                 .split(',')
@@ -88,6 +87,10 @@ fn main() {
                 .collect(),
         },
         _ => NetKind::Conv,
+    };
+    let mut o = FitOptions {
+        net,
+        ..FitOptions::default()
     };
     o.dim = get("dim", "2").parse().unwrap();
     o.k = get("k", "5").parse().unwrap();

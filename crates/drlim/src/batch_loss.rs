@@ -47,7 +47,7 @@ pub fn batch_contrastive_loss_and_grad(
     dout: &mut [f32],
 ) -> f32 {
     let rows = ids.len();
-    assert!(rows % 2 == 0 && out.len() == rows * d && dout.len() == out.len());
+    assert!(rows.is_multiple_of(2) && out.len() == rows * d && dout.len() == out.len());
     let b = rows / 2;
     dout.fill(0.0);
     let mut similar = 0f64;
@@ -57,7 +57,7 @@ pub fn batch_contrastive_loss_and_grad(
         spring(out, dout, d, u, u + b, 1.0 / b as f32);
     }
     // non-neighbour pairs: count first, so each gets weight 1/count
-    let is_negative = |u: usize, v: usize| ids[u] != ids[v] && !(v == u + b);
+    let is_negative = |u: usize, v: usize| ids[u] != ids[v] && v != u + b;
     let count = (0..rows)
         .map(|u| (u + 1..rows).filter(|&v| is_negative(u, v)).count())
         .sum::<usize>();
@@ -93,7 +93,7 @@ pub fn batch_contrastive_loss_and_grad(
 /// computed on its own, so rows run in parallel.
 pub fn cauchy_infonce_loss_and_grad(out: &[f32], d: usize, ids: &[u32], dout: &mut [f32]) -> f32 {
     let rows = ids.len();
-    assert!(rows % 2 == 0 && out.len() == rows * d && dout.len() == out.len());
+    assert!(rows.is_multiple_of(2) && out.len() == rows * d && dout.len() == out.len());
     let b = rows / 2;
     let partner = |u: usize| (u + b) % rows;
     let kernel = |u: usize, k: usize| {

@@ -18,7 +18,7 @@ use crate::cli::{Cli, Command, EngineArg, KnnArg, NetArg, NormaliseArg, Optimize
 pub fn run(cli: Cli) -> Result<()> {
     let device = drlim::device::device(&cli.device)?;
     match cli.command {
-        Command::Fit(a) => fit::run(a, &device),
+        Command::Fit(a) => fit::run(*a, &device),
         Command::Embed(a) => embed::run(a, &device),
         Command::Eval(a) => eval::run(a),
         Command::Plot(a) => plot::run(a),
