@@ -109,6 +109,9 @@ pub enum KnnArg {
     Exact,
     /// Approximate search with an HNSW index.
     Hnsw,
+    /// Exact search under the declared invariances of --augment (images): the distance to a
+    /// sample is the smallest to it or to its copies shifted by one pixel or rotated.
+    Invariant,
 }
 
 /// Training implementation choice.
@@ -178,8 +181,9 @@ pub struct TrainArgs {
     /// Nearest Euclidean neighbours per sample in input space (the paper: 5).
     #[arg(long, default_value_t = 5)]
     pub k: usize,
-    /// `exact` (blocked GEMM distances) or `hnsw` (approximate, for large data; the index is built
-    /// in parallel, so the graph may differ slightly between runs).
+    /// `exact` (blocked GEMM distances), `hnsw` (approximate, for large data; the index is built
+    /// in parallel, so the graph may differ slightly between runs), or `invariant` (exact, under
+    /// the shifts and rotations declared with --augment).
     #[arg(long, value_enum, default_value_t = KnnArg::Exact)]
     pub knn: KnnArg,
     /// Margin m of the contrastive loss.

@@ -94,6 +94,9 @@ fn main() {
     };
     o.dim = get("dim", "2").parse().unwrap();
     o.k = get("k", "5").parse().unwrap();
+    if get("knn", "exact") == "invariant" {
+        o.knn_method = drlim::KnnMethod::Invariant;
+    }
     o.train.epochs = get("epochs", "20").parse().unwrap();
     o.train.lr = get("lr", "0.005").parse().unwrap();
     o.train.lr_decay = get("decay", "1").parse().unwrap();
@@ -131,6 +134,7 @@ fn main() {
     probe.train.augment = None;
     probe.train.negatives = Negatives::Random;
     probe.train.loss = LossKind::Contrastive;
+    probe.knn_method = drlim::KnnMethod::Exact;
     let small = split.train.select(&(0..50).collect::<Vec<_>>());
     let cfg = fit(&small, "train", &probe, &Device::flex(), &mut drlim::Silent)
         .unwrap()

@@ -14,7 +14,9 @@ use crate::fast::fast_net;
 use crate::model::{
     load_model, save_model, Architecture, InputSpec, ModelConfig, Net, CONV_INPUT_SIDE,
 };
-use crate::neighbours::{HnswKnnSource, KnnSource, NeighbourGraph, NeighbourSource, Points};
+use crate::neighbours::{
+    HnswKnnSource, InvariantKnnSource, KnnSource, NeighbourGraph, NeighbourSource, Points,
+};
 use crate::train::{train, EpochReport, TrainConfig, TrainObserver};
 
 /// Which network to fit.
@@ -37,6 +39,10 @@ pub enum KnnMethod {
     Exact,
     /// Approximate, with an HNSW index (for large n; not bit-for-bit reproducible).
     Hnsw,
+    /// Exact, under the declared invariances of `TrainConfig::augment` (images): the distance
+    /// to a sample is the smallest distance to it or to its copies shifted by one pixel or
+    /// rotated by the declared angle ([`InvariantKnnSource`]).
+    Invariant,
 }
 
 /// Everything `fit` needs besides the data.
@@ -135,11 +141,38 @@ pub fn fit(
     device: &Device,
     observer: &mut dyn TrainObserver,
 ) -> Result<Fitted> {
-    let source: Box<dyn NeighbourSource> = match options.knn_method {
+    let source = knn_source(data, origin, options)?;
+    fit_with(data, origin, options, source.as_ref(), device, observer)
+}
+
+/// The k-nearest-neighbour source that `options` asks for (exact, HNSW, or exact under the
+/// declared invariances): the one place where that choice is made.
+pub fn knn_source(
+    data: &Dataset,
+    origin: &str,
+    options: &FitOptions,
+) -> Result<Box<dyn NeighbourSource>> {
+    Ok(match options.knn_method {
         KnnMethod::Exact => Box::new(KnnSource { k: options.k }),
         KnnMethod::Hnsw => Box::new(HnswKnnSource::new(options.k)),
-    };
-    fit_with(data, origin, options, source.as_ref(), device, observer)
+        KnnMethod::Invariant => {
+            let [h, w] = data.shape[..] else {
+                return Err(crate::Error::data(
+                    origin,
+                    format!(
+                        "invariant nearest neighbours need images (samples of shape [h, w]), not {:?}",
+                        data.shape
+                    ),
+                ));
+            };
+            let aug = options.train.augment.clone().unwrap_or_default();
+            Box::new(InvariantKnnSource::from_augmentation(
+                options.k,
+                (h, w),
+                &aug,
+            )?)
+        }
+    })
 }
 
 /// Learns a mapping of `data` with the neighbour relation of `source` (any prior knowledge:

@@ -49,7 +49,7 @@ pub mod train;
 pub use augment::Augmentation;
 pub use burn::tensor::Device;
 pub use error::{Error, Result};
-pub use fit::{fit, fit_with, FitOptions, Fitted, KnnMethod, Model, NetKind};
+pub use fit::{fit, fit_with, knn_source, FitOptions, Fitted, KnnMethod, Model, NetKind};
 pub use train::{
     Engine, EpochReport, LossKind, Negatives, OptimizerKind, Silent, TrainConfig, TrainObserver,
 };

@@ -45,7 +45,7 @@ pub fn run(a: FitArgs, device: &Device) -> Result<()> {
     );
     let options = fit_options(&a.train, a.net, &a.hidden, a.normalise)?;
     let mut progress = Progress::new(quiet);
-    let source = super::sources::build(&a, &options, labels.as_deref(), data.n)?;
+    let source = super::sources::build(&a, &options, labels.as_deref(), &data, &show(&a.data))?;
     let fitted = fit_with(
         &data,
         &show(&a.data),

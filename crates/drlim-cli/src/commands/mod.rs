@@ -53,6 +53,7 @@ pub(crate) fn fit_options(
         knn_method: match t.knn {
             KnnArg::Exact => drlim::KnnMethod::Exact,
             KnnArg::Hnsw => drlim::KnnMethod::Hnsw,
+            KnnArg::Invariant => drlim::KnnMethod::Invariant,
         },
         normalise: match normalise {
             NormaliseArg::Auto => drlim::data::NormaliseMode::Auto,

@@ -3,11 +3,11 @@
 use std::path::Path;
 
 use drlim::data::load;
+use drlim::data::Dataset;
 use drlim::neighbours::{
-    GridAdjacency, GridDim, HnswKnnSource, KnnSource, NeighbourSource, PairList, SameLabel,
-    Temporal, Union,
+    GridAdjacency, GridDim, NeighbourSource, PairList, SameLabel, Temporal, Union,
 };
-use drlim::{Error, FitOptions, KnnMethod, Result};
+use drlim::{Error, FitOptions, Result};
 
 use crate::cli::{FitArgs, SourceArg};
 
@@ -16,17 +16,16 @@ pub fn build(
     a: &FitArgs,
     options: &FitOptions,
     labels: Option<&[i64]>,
-    n: usize,
+    data: &Dataset,
+    origin: &str,
 ) -> Result<Box<dyn NeighbourSource>> {
+    let n = data.n;
     let mut sources: Vec<Box<dyn NeighbourSource>> = Vec::new();
     let mut names = a.neighbours.clone();
     names.dedup();
     for s in names {
         sources.push(match s {
-            SourceArg::Knn => match options.knn_method {
-                KnnMethod::Exact => Box::new(KnnSource { k: options.k }),
-                KnnMethod::Hnsw => Box::new(HnswKnnSource::new(options.k)),
-            },
+            SourceArg::Knn => drlim::knn_source(data, origin, options)?,
             SourceArg::Labels => {
                 let labels = labels
                     .ok_or_else(|| Error::param("--neighbours labels needs --labels FILE"))?;

@@ -6,12 +6,14 @@
 pub(crate) mod distance;
 mod graph;
 mod hnsw;
+mod invariant;
 mod knn;
 mod prior;
 
 pub use distance::Points;
 pub use graph::NeighbourGraph;
 pub use hnsw::{hnsw_indices, recall, HnswKnnSource};
+pub use invariant::InvariantKnnSource;
 pub use knn::{knn_indices, KnnSource};
 pub use prior::{GridAdjacency, GridDim, PairList, SameLabel, Temporal, TransformGroups, Union};
 
