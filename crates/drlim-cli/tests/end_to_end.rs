@@ -455,7 +455,10 @@ fn airplane_split_by_image_is_stated_in_its_report() {
     // invariance judged against the map's own scale: the one-step ratios are measured too
     let m: serde_json::Value = serde_json::from_str(&metrics).unwrap();
     for key in ["azimuth_step_ratio", "elevation_step_ratio"] {
-        assert!(m["runs"][0][key].as_f64().is_some_and(|v| v > 0.0), "{key}: {m}");
+        assert!(
+            m["runs"][0][key].as_f64().is_some_and(|v| v > 0.0),
+            "{key}: {m}"
+        );
     }
     assert!(report.contains("one azimuth step"), "{report}");
     // the flag belongs to the airplane: an error for the others, and nothing written

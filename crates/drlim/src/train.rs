@@ -649,7 +649,17 @@ mod tests {
             weight_decay: 1e-3,
             ..TrainConfig::default()
         };
-        let fast = train(&arch, inputs, None, g, &base, &Device::flex(), &mut Silent).unwrap();
+        fast_path_trains_like_burn_with(arch, inputs, None, g, base);
+    }
+
+    fn fast_path_trains_like_burn_with(
+        arch: Architecture,
+        inputs: &[f32],
+        image: Option<(usize, usize)>,
+        g: &NeighbourGraph,
+        base: TrainConfig,
+    ) {
+        let fast = train(&arch, inputs, image, g, &base, &Device::flex(), &mut Silent).unwrap();
         let slow_cfg = TrainConfig {
             engine: Engine::Burn,
             ..base.clone()
@@ -657,7 +667,7 @@ mod tests {
         let slow = train(
             &arch,
             inputs,
-            None,
+            image,
             g,
             &slow_cfg,
             &Device::flex(),
@@ -720,6 +730,37 @@ mod tests {
             &x,
             &g,
         );
+    }
+
+    /// The in-batch losses and the transformed copies train the same on both paths (burn
+    /// differentiates the network through the loss's output gradient).
+    #[test]
+    fn augmented_in_batch_training_is_the_same_on_both_paths() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(4);
+        let n = 40;
+        let images: Vec<f32> = (0..n * 64).map(|_| rng.random::<f32>()).collect();
+        let g = KnnSource { k: 3 }.graph(&Points::new(&images, 64)).unwrap();
+        let arch = Architecture::Mlp {
+            input_dim: 64,
+            hidden: vec![16],
+            dim: 2,
+        };
+        for loss in [LossKind::Contrastive, LossKind::CauchyInfonce] {
+            let base = TrainConfig {
+                epochs: 2,
+                batch: 16,
+                lr: 0.01,
+                augment: Some(
+                    Augmentation::parse("shift=1,rotate=10,elastic=0.5,noise=0.05").unwrap(),
+                ),
+                augment_pairs: 2,
+                negatives: Negatives::Batch,
+                loss,
+                ..TrainConfig::default()
+            };
+            fast_path_trains_like_burn_with(arch.clone(), &images, Some((8, 8)), &g, base);
+        }
     }
 
     #[test]
