@@ -552,6 +552,64 @@ mod tests {
     }
 
     #[test]
+    fn scaling_and_shear_move_pixels_where_the_maps_send_them() {
+        // one pixel right of the centre of a 5×5 image; doubling the size sends it two right
+        let mut dot = vec![0f32; 25];
+        dot[2 * 5 + 3] = 1.0;
+        let big = warped(
+            &dot,
+            5,
+            5,
+            Affine {
+                scale: 2.0,
+                ..identity()
+            },
+        );
+        assert!((big[2 * 5 + 4] - 1.0).abs() < 1e-6, "{big:?}");
+        // halving the size pulls a pixel two right of the centre to one right of it
+        let mut far = vec![0f32; 25];
+        far[2 * 5 + 4] = 1.0;
+        let small = warped(
+            &far,
+            5,
+            5,
+            Affine {
+                scale: 0.5,
+                ..identity()
+            },
+        );
+        assert!((small[2 * 5 + 3] - 1.0).abs() < 1e-6, "{small:?}");
+        // a shear of 1 moves a pixel one row below the centre one column right
+        let mut low = vec![0f32; 25];
+        low[3 * 5 + 2] = 1.0;
+        let sheared = warped(
+            &low,
+            5,
+            5,
+            Affine {
+                shear: 1.0,
+                ..identity()
+            },
+        );
+        assert!((sheared[3 * 5 + 3] - 1.0).abs() < 1e-6, "{sheared:?}");
+        // and leaves the centre row alone
+        let mut mid = vec![0f32; 25];
+        mid[2 * 5 + 1] = 1.0;
+        assert_eq!(
+            warped(
+                &mid,
+                5,
+                5,
+                Affine {
+                    shear: 1.0,
+                    ..identity()
+                }
+            ),
+            mid
+        );
+    }
+
+    #[test]
     fn elastic_displacements_move_pixels_by_the_grid() {
         // a uniform displacement of the whole grid is a shift
         let mut img = vec![0f32; 36];
