@@ -16,7 +16,7 @@ pub struct Outcome {
     pub lines: Vec<String>,
     /// The headline figures, one markdown table cell.
     pub headline: String,
-    /// Whether every target of the issue was met.
+    /// Whether every target of the experiment was met.
     pub targets_met: bool,
 }
 

@@ -29,9 +29,9 @@ pub const TEST_POSES: usize = 52;
 pub const TARGET_LIGHTING_ACCURACY_OVER_CHANCE: f64 = 1.5;
 /// Chance level of the lighting 5-NN accuracy (six lightings).
 pub const LIGHTING_CHANCE: f64 = 1.0 / 6.0;
-/// The target for the median azimuth error, degrees (at most).
+/// Target for the median azimuth error, degrees (at most): within one 20° azimuth step.
 pub const TARGET_AZIMUTH_ERROR: f64 = 20.0;
-/// The target for the median elevation error, degrees (at most).
+/// Target for the median elevation error, degrees (at most): within one 5° elevation step.
 pub const TARGET_ELEVATION_ERROR: f64 = 5.0;
 
 /// Figures of merit of one run.

@@ -177,7 +177,7 @@ mod tests {
     fn the_full_set_has_the_norb_layout() {
         let s = airplane_set();
         let (light, pose) = nearest_neighbour_agreement(&s);
-        // the requirement: nearest neighbours mostly share the lighting, not the pose
+        // as in NORB: nearest neighbours mostly share the lighting, not the pose
         // (63.6% and 36.4% with this renderer)
         assert!(
             light > 0.6 && light > 1.5 * pose,
