@@ -210,6 +210,10 @@ pub struct TrainArgs {
     /// Pairs of two transformed copies of one sample, per sample and epoch (with --augment).
     #[arg(long, default_value_t = 1)]
     pub augment_pairs: usize,
+    /// Transform only the pairs of two copies of one sample; the graph's neighbour pairs then
+    /// use the samples as they are (with --augment).
+    #[arg(long)]
+    pub augment_self_only: bool,
     /// Epochs (passes over all neighbour pairs).
     #[arg(long, default_value_t = 80)]
     pub epochs: usize,

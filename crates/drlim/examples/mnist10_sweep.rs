@@ -106,6 +106,7 @@ fn main() {
     o.train.seed = get("seed", "0").parse().unwrap();
     o.train.neg_ratio = get("negratio", "1").parse().unwrap();
     o.train.augment_pairs = get("pairs", "1").parse().unwrap();
+    o.train.augment_neighbours = get("augneighbours", "1") == "1";
     let aug = get("augment", "");
     o.train.augment = (!aug.is_empty()).then(|| Augmentation::parse(&aug).unwrap());
     o.train.negatives = match get("negatives", "random").as_str() {

@@ -213,12 +213,25 @@ impl Augmenter {
     /// Transforms each row of `rows` (`row_len` values each) in place; row r uses the random
     /// stream numbered `first_stream + r`, so the result depends on the streams, not on threads.
     pub fn apply_rows(&self, rows: &mut [f32], row_len: usize, first_stream: u64) {
+        self.apply_rows_where(rows, row_len, first_stream, |_| true);
+    }
+
+    /// As [`apply_rows`](Self::apply_rows), but only the rows r with `select(r)`; the others
+    /// stay as they are (row r keeps stream `first_stream + r` either way).
+    pub fn apply_rows_where(
+        &self,
+        rows: &mut [f32],
+        row_len: usize,
+        first_stream: u64,
+        select: impl Fn(usize) -> bool + Sync,
+    ) {
         if self.aug.is_identity() {
             return;
         }
         rows.par_chunks_mut(row_len)
             .with_min_len(8)
             .enumerate()
+            .filter(|(r, _)| select(*r))
             .for_each_init(
                 || vec![0f32; row_len],
                 |scratch, (r, row)| {
@@ -544,6 +557,12 @@ mod tests {
         let mut one = img.clone();
         a.apply_rows(&mut one, 64, 101);
         assert_eq!(one[..], r1[64..128]);
+        // selected rows only, each with its own stream
+        let mut some = img.repeat(4);
+        a.apply_rows_where(&mut some, 64, 100, |r| r % 2 == 1);
+        assert_eq!(some[..64], img[..]);
+        assert_eq!(some[64..128], r1[64..128]);
+        assert_eq!(some[128..192], img[..]);
         let mut other = img.repeat(4);
         Augmenter::new(aug, Some((8, 8)), 4)
             .unwrap()

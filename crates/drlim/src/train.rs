@@ -86,6 +86,10 @@ pub struct TrainConfig {
     /// Pairs of two transformed copies of the same sample, per sample and epoch (with `augment`).
     #[serde(default = "one")]
     pub augment_pairs: usize,
+    /// Whether the arms of the graph's neighbour pairs (and of random non-neighbour pairs) are
+    /// transformed too; when false, only the pairs of two copies of one sample are.
+    #[serde(default = "yes")]
+    pub augment_neighbours: bool,
     /// Where non-neighbours come from.
     #[serde(default)]
     pub negatives: Negatives,
@@ -96,6 +100,10 @@ pub struct TrainConfig {
 
 fn one() -> usize {
     1
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Default for TrainConfig {
@@ -115,6 +123,7 @@ impl Default for TrainConfig {
             engine: Engine::Auto,
             augment: None,
             augment_pairs: 1,
+            augment_neighbours: true,
             negatives: Negatives::Random,
             loss: LossKind::Contrastive,
         }
@@ -292,7 +301,16 @@ impl<'a> Batches<'a> {
         self.y.clear();
         self.y.extend(pairs.iter().map(|p| p.y));
         if let Some(aug) = &self.augmenter {
-            aug.apply_rows(buf, self.dim, self.streams);
+            if self.config.augment_neighbours {
+                aug.apply_rows(buf, self.dim, self.streams);
+            } else {
+                // only the pairs of two copies of one sample
+                let b = pairs.len();
+                aug.apply_rows_where(buf, self.dim, self.streams, |r| {
+                    let p = &pairs[r % b];
+                    p.a == p.b
+                });
+            }
             self.streams += 2 * pairs.len() as u64;
         }
     }
@@ -761,6 +779,42 @@ mod tests {
             };
             fast_path_trains_like_burn_with(arch.clone(), &images, Some((8, 8)), &g, base);
         }
+    }
+
+    #[test]
+    fn copies_only_leaves_the_graph_pairs_untransformed() {
+        // with no pairs of copies, transforming the copies only is training without transforms
+        let x = blobs(40);
+        let g = KnnSource { k: 3 }.graph(&Points::new(&x, 8)).unwrap();
+        let arch = Architecture::Mlp {
+            input_dim: 8,
+            hidden: vec![8],
+            dim: 2,
+        };
+        let plain = TrainConfig {
+            epochs: 2,
+            batch: 8,
+            lr: 0.01,
+            ..TrainConfig::default()
+        };
+        let copies_only = TrainConfig {
+            augment: Some(Augmentation::parse("noise=0.5").unwrap()),
+            augment_pairs: 0,
+            augment_neighbours: false,
+            ..plain.clone()
+        };
+        let run = |c: &TrainConfig| {
+            train(&arch, &x, None, &g, c, &Device::flex(), &mut Silent)
+                .unwrap()
+                .net
+                .weights()
+        };
+        assert_eq!(run(&plain), run(&copies_only));
+        let all = TrainConfig {
+            augment_neighbours: true,
+            ..copies_only
+        };
+        assert_ne!(run(&plain), run(&all));
     }
 
     #[test]

@@ -81,6 +81,7 @@ pub(crate) fn fit_options(
             },
             augment,
             augment_pairs: t.augment_pairs,
+            augment_neighbours: !t.augment_self_only,
             negatives: t.negatives.into(),
             loss: t.loss.into(),
         },
