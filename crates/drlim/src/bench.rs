@@ -8,7 +8,7 @@ use rand::{Rng, SeedableRng};
 
 use crate::error::Result;
 use crate::fast::fast_net;
-use crate::model::{Architecture, Net, CONV_INPUT_SIDE};
+use crate::model::{input_image, Architecture, Net};
 use crate::pairs::Pair;
 use crate::train::{new_stepper, uses_fast_path, Batches, TrainConfig};
 use burn::tensor::Device;
@@ -66,11 +66,9 @@ pub fn train_throughput(
         batch,
         ..settings.clone()
     };
-    let image = match arch {
-        Architecture::Conv { .. } => Some((CONV_INPUT_SIDE, CONV_INPUT_SIDE)),
-        _ if dim == 784 => Some((28, 28)),
-        _ => None,
-    };
+    // a 784-input MLP takes 28×28 images
+    let shape: &[usize] = if dim == 784 { &[28, 28] } else { &[dim] };
+    let image = input_image(arch, shape);
     let device = Device::flex();
     let batches = Batches::new(&inputs, dim, image, &config)?;
     let mut stepper = new_stepper(arch, batches, &device);

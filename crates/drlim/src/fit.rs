@@ -12,7 +12,7 @@ use crate::embed::{embed, embed_fast};
 use crate::error::Result;
 use crate::fast::fast_net;
 use crate::model::{
-    load_model, save_model, Architecture, InputSpec, ModelConfig, Net, CONV_INPUT_SIDE,
+    input_image, load_model, save_model, Architecture, InputSpec, ModelConfig, Net,
 };
 use crate::neighbours::{
     HnswKnnSource, InvariantKnnSource, KnnSource, NeighbourGraph, NeighbourSource, Points,
@@ -205,15 +205,10 @@ pub fn fit_with(
     let graph_seconds = t0.elapsed().as_secs_f64();
     observer.on_graph(graph.len(), &source.describe(), graph_seconds);
     let inputs = input.prepare(&arch, data, origin)?;
-    let image = match (&arch, &data.shape[..]) {
-        (Architecture::Conv { .. }, _) => Some((CONV_INPUT_SIDE, CONV_INPUT_SIDE)),
-        (Architecture::Mlp { .. }, [h, w]) => Some((*h, *w)),
-        _ => None,
-    };
     let trained = train(
         &arch,
         &inputs,
-        image,
+        input_image(&arch, &data.shape),
         &graph,
         &options.train,
         device,

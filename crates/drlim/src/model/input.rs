@@ -99,6 +99,17 @@ impl InputSpec {
     }
 }
 
+/// The (height, width) of the network's input rows when they are images, for transformations
+/// that move pixels: the padded 32×32 input of the convnet, or the samples' own `[h, w]` for an
+/// MLP on images; `None` for vectors.
+pub fn input_image(arch: &Architecture, sample_shape: &[usize]) -> Option<(usize, usize)> {
+    match (arch, sample_shape) {
+        (Architecture::Conv { .. }, _) => Some((CONV_INPUT_SIDE, CONV_INPUT_SIDE)),
+        (Architecture::Mlp { .. }, [h, w]) => Some((*h, *w)),
+        _ => None,
+    }
+}
+
 /// Zero-pads square images of `side` to 32×32, centred (28 → 2 pixels on each side).
 pub fn pad_images(values: &[f32], n: usize, side: usize) -> Vec<f32> {
     let s = CONV_INPUT_SIDE;
@@ -121,6 +132,19 @@ pub fn pad_images(values: &[f32], n: usize, side: usize) -> Vec<f32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn input_rows_are_images_for_the_convnet_and_for_an_mlp_on_images() {
+        let conv = Architecture::Conv { dim: 2 };
+        let mlp = Architecture::Mlp {
+            input_dim: 784,
+            hidden: vec![8],
+            dim: 2,
+        };
+        assert_eq!(input_image(&conv, &[28, 28]), Some((32, 32)));
+        assert_eq!(input_image(&mlp, &[28, 28]), Some((28, 28)));
+        assert_eq!(input_image(&mlp, &[784]), None);
+    }
 
     #[test]
     fn pads_28_to_32_centred() {

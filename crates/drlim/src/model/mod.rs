@@ -7,7 +7,7 @@ mod io;
 mod mlp;
 
 pub use conv::{ConvNet, CONV_INPUT_SIDE};
-pub use input::{pad_images, InputSpec};
+pub use input::{input_image, pad_images, InputSpec};
 pub use io::{load_model, save_model, ModelConfig, CONFIG_FILE, WEIGHTS_FILE};
 pub use mlp::MlpNet;
 
