@@ -125,6 +125,20 @@ pub enum EngineArg {
     Burn,
 }
 
+impl From<EngineArg> for drlim::Engine {
+    fn from(a: EngineArg) -> Self {
+        match a {
+            EngineArg::Auto => drlim::Engine::Auto,
+            EngineArg::Burn => drlim::Engine::Burn,
+        }
+    }
+}
+
+/// Parses `--augment KEY=VALUE,…`, when given.
+pub fn augmentation(spec: Option<&str>) -> drlim::Result<Option<drlim::Augmentation>> {
+    spec.map(drlim::Augmentation::parse).transpose()
+}
+
 /// Where non-neighbours come from.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NegativesArg {

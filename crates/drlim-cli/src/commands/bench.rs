@@ -7,9 +7,9 @@ use drlim::model::Architecture;
 use drlim::neighbours::{
     hnsw_indices, knn_indices, recall, HnswKnnSource, NeighbourGraph, NeighbourSource, Points,
 };
-use drlim::{Engine, Error, Result};
+use drlim::{Error, Result};
 
-use crate::cli::{BenchArgs, BenchNet, EngineArg};
+use crate::cli::{augmentation, BenchArgs, BenchNet};
 
 pub fn run(a: BenchArgs) -> Result<()> {
     if a.batches.contains(&0) || a.infer_batch == 0 || a.seconds.is_nan() || a.seconds <= 0.0 {
@@ -18,15 +18,8 @@ pub fn run(a: BenchArgs) -> Result<()> {
         ));
     }
     let settings = drlim::TrainConfig {
-        engine: match a.engine {
-            EngineArg::Auto => Engine::Auto,
-            EngineArg::Burn => Engine::Burn,
-        },
-        augment: a
-            .augment
-            .as_deref()
-            .map(drlim::Augmentation::parse)
-            .transpose()?,
+        engine: a.engine.into(),
+        augment: augmentation(a.augment.as_deref())?,
         negatives: a.negatives.into(),
         loss: a.loss.into(),
         ..drlim::TrainConfig::default()

@@ -12,7 +12,9 @@ mod sources;
 
 use drlim::{Result, TrainConfig};
 
-use crate::cli::{Cli, Command, EngineArg, KnnArg, NetArg, NormaliseArg, OptimizerArg, TrainArgs};
+use crate::cli::{
+    augmentation, Cli, Command, KnnArg, NetArg, NormaliseArg, OptimizerArg, TrainArgs,
+};
 
 /// Runs the parsed command.
 pub fn run(cli: Cli) -> Result<()> {
@@ -36,11 +38,7 @@ pub(crate) fn fit_options(
     hidden: &[usize],
     normalise: NormaliseArg,
 ) -> Result<drlim::FitOptions> {
-    let augment = t
-        .augment
-        .as_deref()
-        .map(drlim::Augmentation::parse)
-        .transpose()?;
+    let augment = augmentation(t.augment.as_deref())?;
     Ok(drlim::FitOptions {
         net: match net {
             NetArg::Conv => drlim::NetKind::Conv,
@@ -75,10 +73,7 @@ pub(crate) fn fit_options(
             margin: t.margin,
             neg_ratio: t.neg_ratio,
             seed: t.seed,
-            engine: match t.engine {
-                EngineArg::Auto => drlim::Engine::Auto,
-                EngineArg::Burn => drlim::Engine::Burn,
-            },
+            engine: t.engine.into(),
             augment,
             augment_pairs: t.augment_pairs,
             augment_neighbours: !t.augment_self_only,
