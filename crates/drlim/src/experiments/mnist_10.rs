@@ -9,11 +9,11 @@ use burn::tensor::Device;
 use serde::Serialize;
 
 use super::mnist_4_9::Split;
-use super::scored::{fit_and_score, Run};
+use super::scored::{fit_and_score, write_test_map, Run};
 use crate::augment::Augmentation;
 use crate::error::{Error, Result};
 use crate::neighbours::Points;
-use crate::plot::{scatter, scatter_thumbnails, Colouring, Thumbnails};
+use crate::plot::{scatter_thumbnails, Colouring, Thumbnails};
 use crate::train::{LossKind, Negatives, TrainObserver};
 use crate::{FitOptions, NetKind};
 
@@ -121,22 +121,17 @@ pub fn run(
     crate::output::write_csv(&labels_path, &["digit"], &rows)?;
     files.push(labels_path);
     for (run, emb) in [(&paper_run, &paper_emb), (&inv_run, &inv_emb)] {
-        let p = out.join(format!("mnist-10-{}-test-embedding.npy", run.name));
-        crate::output::write_matrix(&p, emb, split.test.n, d)?;
-        files.push(p);
-        for ext in ["png", "svg"] {
-            let p = out.join(format!("mnist-10-{}-test-by-digit.{ext}", run.name));
-            scatter(
-                &p,
-                &Points::new(emb, d),
-                &Colouring::Labels(&split.test_labels),
-                &format!(
-                    "DrLIM, ten digits, {}: test digits (out of sample); 5-NN accuracy {:.3}",
-                    run.name, run.test_knn5_accuracy
-                ),
-            )?;
-            files.push(p);
-        }
+        files.extend(write_test_map(
+            out,
+            &format!("mnist-10-{}", run.name),
+            split,
+            emb,
+            d,
+            &format!(
+                "DrLIM, ten digits, {}: test digits (out of sample); 5-NN accuracy {:.3}",
+                run.name, run.test_knn5_accuracy
+            ),
+        )?);
     }
     let ink: Vec<f32> = split.test.values.iter().map(|v| v / 255.0).collect();
     for ext in ["png", "svg"] {

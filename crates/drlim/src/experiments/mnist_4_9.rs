@@ -10,7 +10,7 @@ use std::time::Instant;
 use burn::tensor::Device;
 use serde::Serialize;
 
-use super::scored::{fit_and_score, Run};
+use super::scored::{fit_and_score, write_test_map, Run};
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::eval::{knn_accuracy, pair_distances, trustworthiness, PairDistances};
@@ -219,19 +219,14 @@ pub fn run(
     let invariances = match invariances {
         Some(o) => {
             let (run, emb, _) = fit_and_score(split, "invariances", o, device, observer)?;
-            let p = out.join("mnist-4-9-invariances-test-embedding.npy");
-            crate::output::write_matrix(&p, &emb, split.test.n, d)?;
-            files.push(p);
-            for ext in ["png", "svg"] {
-                let p = out.join(format!("mnist-4-9-invariances-test-by-digit.{ext}"));
-                scatter(
-                    &p,
-                    &Points::new(&emb, d),
-                    &Colouring::Labels(&split.test_labels),
-                    "DrLIM with declared invariances, MNIST 4s and 9s: test digits (out of sample)",
-                )?;
-                files.push(p);
-            }
+            files.extend(write_test_map(
+                out,
+                "mnist-4-9-invariances",
+                split,
+                &emb,
+                d,
+                "DrLIM with declared invariances, MNIST 4s and 9s: test digits (out of sample)",
+            )?);
             Some(run)
         }
         None => None,

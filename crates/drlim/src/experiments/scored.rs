@@ -1,6 +1,7 @@
 //! One fit on a digit split, scored the same way everywhere: test 5-NN accuracy against the
 //! training map and test trustworthiness@10 against the test pixels.
 
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use burn::tensor::Device;
@@ -10,6 +11,7 @@ use super::mnist_4_9::Split;
 use crate::error::Result;
 use crate::eval::{knn_accuracy, trustworthiness};
 use crate::neighbours::Points;
+use crate::plot::{scatter, Colouring};
 use crate::train::{LossKind, Negatives, TrainObserver};
 use crate::{fit, FitOptions, NetKind};
 
@@ -103,4 +105,30 @@ pub fn describe(o: &FitOptions) -> String {
         "{net} to {} dimensions, {} Euclidean neighbours, {negatives}, {loss}, {} epochs of batch {}, SGD lr {} (decay {} per epoch), momentum {}{augment}, seed {}",
         o.dim, o.k, t.epochs, t.batch, t.lr, t.lr_decay, t.momentum, t.seed
     )
+}
+
+/// Writes a run's test map into `out`: `{stem}-test-embedding.npy` and the map coloured by digit,
+/// `{stem}-test-by-digit.png` and `.svg`, titled `title`. Returns the files written.
+pub fn write_test_map(
+    out: &Path,
+    stem: &str,
+    split: &Split,
+    embedding: &[f32],
+    dim: usize,
+    title: &str,
+) -> Result<Vec<PathBuf>> {
+    let p = out.join(format!("{stem}-test-embedding.npy"));
+    crate::output::write_matrix(&p, embedding, split.test.n, dim)?;
+    let mut files = vec![p];
+    for ext in ["png", "svg"] {
+        let p = out.join(format!("{stem}-test-by-digit.{ext}"));
+        scatter(
+            &p,
+            &Points::new(embedding, dim),
+            &Colouring::Labels(&split.test_labels),
+            title,
+        )?;
+        files.push(p);
+    }
+    Ok(files)
 }
