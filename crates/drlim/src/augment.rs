@@ -165,7 +165,7 @@ fn key_list() -> String {
 }
 
 /// One drawn geometric transformation, in pixels and radians.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Affine {
     /// Shift right.
     pub dx: f32,
@@ -179,8 +179,25 @@ pub struct Affine {
     pub shear: f32,
 }
 
+impl Affine {
+    /// The transformation that leaves an image as it is.
+    pub const IDENTITY: Affine = Affine {
+        dx: 0.0,
+        dy: 0.0,
+        angle: 0.0,
+        scale: 1.0,
+        shear: 0.0,
+    };
+}
+
 /// Side of the elastic control grid.
 const GRID: usize = 4;
+
+/// Elastic displacements ([dx, dy] in pixels) at the 4 × 4 control points.
+pub type ElasticGrid = [[f32; 2]; GRID * GRID];
+
+/// No elastic displacement.
+pub const NO_ELASTIC: ElasticGrid = [[0.0; 2]; GRID * GRID];
 
 /// Applies transformations to rows of a fixed layout.
 #[derive(Clone, Debug)]
@@ -267,7 +284,7 @@ impl Augmenter {
             shear: sym(a.shear),
         };
         let contrast = 1.0 + sym(a.contrast);
-        let mut grid = [[0f32; 2]; GRID * GRID];
+        let mut grid = NO_ELASTIC;
         if a.elastic > 0.0 {
             for g in &mut grid {
                 *g = [sym(a.elastic), sym(a.elastic)];
@@ -336,7 +353,7 @@ pub fn warp(
     h: usize,
     w: usize,
     affine: &Affine,
-    grid: &[[f32; 2]; GRID * GRID],
+    grid: &ElasticGrid,
     fill: f32,
 ) {
     let (cy, cx) = ((h as f32 - 1.0) / 2.0, (w as f32 - 1.0) / 2.0);
@@ -435,19 +452,10 @@ fn bilinear(src: &[f32], h: usize, w: usize, x: f32, y: f32, fill: f32) -> f32 {
 mod tests {
     use super::*;
 
-    const NO_GRID: [[f32; 2]; GRID * GRID] = [[0.0; 2]; GRID * GRID];
-
     fn warped(img: &[f32], h: usize, w: usize, a: Affine) -> Vec<f32> {
         let mut out = vec![0f32; img.len()];
-        warp(img, &mut out, h, w, &a, &NO_GRID, 0.0);
+        warp(img, &mut out, h, w, &a, &NO_ELASTIC, 0.0);
         out
-    }
-
-    fn identity() -> Affine {
-        Affine {
-            scale: 1.0,
-            ..Affine::default()
-        }
     }
 
     #[test]
@@ -461,7 +469,7 @@ mod tests {
             4,
             Affine {
                 dx: 2.0,
-                ..identity()
+                ..Affine::IDENTITY
             },
         );
         let mut want = vec![0f32; 12];
@@ -473,7 +481,7 @@ mod tests {
             4,
             Affine {
                 dy: -1.0,
-                ..identity()
+                ..Affine::IDENTITY
             },
         );
         let mut want = vec![0f32; 12];
@@ -486,7 +494,7 @@ mod tests {
             4,
             Affine {
                 dx: 0.5,
-                ..identity()
+                ..Affine::IDENTITY
             },
         );
         assert!((half[5] - 0.5).abs() < 1e-6 && (half[6] - 0.5).abs() < 1e-6);
@@ -499,9 +507,9 @@ mod tests {
             4,
             &Affine {
                 dx: 1.0,
-                ..identity()
+                ..Affine::IDENTITY
             },
-            &NO_GRID,
+            &NO_ELASTIC,
             7.0,
         );
         assert_eq!([out[0], out[4], out[8]], [7.0, 7.0, 7.0]);
@@ -517,7 +525,7 @@ mod tests {
         }
         let quarter = Affine {
             angle: std::f32::consts::FRAC_PI_2,
-            ..identity()
+            ..Affine::IDENTITY
         };
         let turned = warped(&plus, 5, 5, quarter);
         for (a, b) in turned.iter().zip(&plus) {
@@ -539,7 +547,7 @@ mod tests {
         same.apply_rows(&mut rows, 64, 0);
         assert_eq!(rows, img.repeat(3));
         // geometric strengths of zero with the scale at exactly 1 resample onto the same grid
-        assert_eq!(warped(&img, 8, 8, identity()), img);
+        assert_eq!(warped(&img, 8, 8, Affine::IDENTITY), img);
 
         let aug = Augmentation::parse(
             "shift=2,rotate=10,scale=0.1,shear=0.1,elastic=1,contrast=0.2,noise=0.05,dropout=0.05",
@@ -581,7 +589,7 @@ mod tests {
             5,
             Affine {
                 scale: 2.0,
-                ..identity()
+                ..Affine::IDENTITY
             },
         );
         assert!((big[2 * 5 + 4] - 1.0).abs() < 1e-6, "{big:?}");
@@ -594,7 +602,7 @@ mod tests {
             5,
             Affine {
                 scale: 0.5,
-                ..identity()
+                ..Affine::IDENTITY
             },
         );
         assert!((small[2 * 5 + 3] - 1.0).abs() < 1e-6, "{small:?}");
@@ -607,7 +615,7 @@ mod tests {
             5,
             Affine {
                 shear: 1.0,
-                ..identity()
+                ..Affine::IDENTITY
             },
         );
         assert!((sheared[3 * 5 + 3] - 1.0).abs() < 1e-6, "{sheared:?}");
@@ -621,7 +629,7 @@ mod tests {
                 5,
                 Affine {
                     shear: 1.0,
-                    ..identity()
+                    ..Affine::IDENTITY
                 }
             ),
             mid
@@ -635,7 +643,7 @@ mod tests {
         img[2 * 6 + 2] = 1.0;
         let grid = [[1.0, 0.0]; GRID * GRID];
         let mut out = vec![0f32; 36];
-        warp(&img, &mut out, 6, 6, &identity(), &grid, 0.0);
+        warp(&img, &mut out, 6, 6, &Affine::IDENTITY, &grid, 0.0);
         assert!((out[2 * 6 + 3] - 1.0).abs() < 1e-6, "{out:?}");
     }
 

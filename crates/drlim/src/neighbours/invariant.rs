@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use super::distance::Points;
 use super::{knn_indices, NeighbourGraph, NeighbourSource};
-use crate::augment::{border_mean, warp, Affine, Augmentation};
+use crate::augment::{border_mean, warp, Affine, Augmentation, NO_ELASTIC};
 use crate::error::{Error, Result};
 
 /// Each sample is a neighbour of its k nearest samples under the transformations (symmetrised).
@@ -26,10 +26,7 @@ impl InvariantKnnSource {
     /// The transformations that `aug` declares, at the small end: a shift of one pixel in each of
     /// the 8 directions when it shifts, and a rotation by ± its angle when it rotates.
     pub fn from_augmentation(k: usize, image: (usize, usize), aug: &Augmentation) -> Result<Self> {
-        let id = Affine {
-            scale: 1.0,
-            ..Affine::default()
-        };
+        let id = Affine::IDENTITY;
         let mut transforms = Vec::new();
         if aug.shift > 0.0 {
             let s = aug.shift.min(1.0);
@@ -87,16 +84,11 @@ impl NeighbourSource for InvariantKnnSource {
         }
         let (n, dim, k) = (points.n, points.dim, self.k);
         let mut candidates: Vec<Vec<(f32, u32)>> = vec![Vec::with_capacity(k * 12); n];
-        let no_grid = [[0f32; 2]; 16];
-        let identity = Affine {
-            scale: 1.0,
-            ..Affine::default()
-        };
-        for t in std::iter::once(&identity).chain(&self.transforms) {
+        for t in std::iter::once(&Affine::IDENTITY).chain(&self.transforms) {
             let mut copy = vec![0f32; n * dim];
             copy.par_chunks_mut(dim).enumerate().for_each(|(j, dst)| {
                 let src = points.row(j);
-                warp(src, dst, h, w, t, &no_grid, border_mean(src, h, w));
+                warp(src, dst, h, w, t, &NO_ELASTIC, border_mean(src, h, w));
             });
             let reference = Points::new(&copy, dim);
             // k + 1: sample i's own copy may be among them
