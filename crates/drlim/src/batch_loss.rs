@@ -16,14 +16,11 @@
 use rayon::prelude::*;
 
 use crate::loss::SQRT_EPS;
+use crate::neighbours::sq_distance;
 
 /// Squared distance between rows u and v of `out` (d values each).
 fn sq_dist(out: &[f32], d: usize, u: usize, v: usize) -> f32 {
-    out[u * d..(u + 1) * d]
-        .iter()
-        .zip(&out[v * d..(v + 1) * d])
-        .map(|(a, b)| (a - b) * (a - b))
-        .sum()
+    sq_distance(&out[u * d..(u + 1) * d], &out[v * d..(v + 1) * d])
 }
 
 /// Adds `scale · (out_u − out_v)` to dout_u and subtracts it from dout_v.

@@ -8,6 +8,8 @@
 
 use burn::tensor::Tensor;
 
+use crate::neighbours::sq_distance;
+
 /// Added under the square root so that ∂D/∂G stays finite when D = 0 (two identical outputs).
 /// It only enters the dissimilar term; the similar term uses D² directly.
 pub const SQRT_EPS: f32 = 1e-9;
@@ -50,7 +52,7 @@ pub fn contrastive_loss_and_grad(
     let mut total = 0f32;
     for p in 0..b {
         let (a, c) = (&g1[p * d..(p + 1) * d], &g2[p * d..(p + 1) * d]);
-        let sq: f32 = a.iter().zip(c).map(|(u, v)| (u - v) * (u - v)).sum();
+        let sq = sq_distance(a, c);
         // ∂L/∂G1 = scale · (G1 − G2): similar 1; dissimilar −(m − D)/D while D < m, else 0
         let (loss, scale) = if y[p] == 0.0 {
             (0.5 * sq, 1.0)

@@ -34,6 +34,12 @@ impl<'a> Points<'a> {
     }
 }
 
+/// Squared Euclidean distance between two points given as slices of equal length (summed in
+/// order, in f32).
+pub fn sq_distance(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(u, v)| (u - v) * (u - v)).sum()
+}
+
 /// Element types the distance kernel runs in.
 pub(crate) trait Real:
     Copy

@@ -7,7 +7,7 @@
 use rayon::prelude::*;
 
 use super::distance::Points;
-use super::{knn_indices, NeighbourGraph, NeighbourSource};
+use super::{knn_indices, sq_distance, NeighbourGraph, NeighbourSource};
 use crate::augment::{border_mean, warp, Affine, Augmentation, NO_ELASTIC};
 use crate::error::{Error, Result};
 
@@ -96,13 +96,7 @@ impl NeighbourSource for InvariantKnnSource {
             candidates.par_iter_mut().enumerate().for_each(|(i, c)| {
                 for &j in &idx[i * (k + 1)..(i + 1) * (k + 1)] {
                     if j as usize != i {
-                        let d: f32 = points
-                            .row(i)
-                            .iter()
-                            .zip(reference.row(j as usize))
-                            .map(|(a, b)| (a - b) * (a - b))
-                            .sum();
-                        c.push((d, j));
+                        c.push((sq_distance(points.row(i), reference.row(j as usize)), j));
                     }
                 }
             });

@@ -10,7 +10,7 @@ mod invariant;
 mod knn;
 mod prior;
 
-pub use distance::Points;
+pub use distance::{sq_distance, Points};
 pub use graph::NeighbourGraph;
 pub use hnsw::{hnsw_indices, recall, HnswKnnSource};
 pub use invariant::InvariantKnnSource;
