@@ -609,5 +609,23 @@ fn fit_with_declared_invariances_logs_its_pairs_and_is_reproducible() {
         ],
         "--negatives batch",
     );
+    std::fs::write(d.join("v.csv"), "a,b\n1,2\n3,4\n5,6\n").unwrap();
+    fails(
+        d,
+        &[
+            "fit",
+            "--data",
+            "v.csv",
+            "--net",
+            "mlp",
+            "--k",
+            "1",
+            "--model-out",
+            "M3",
+            "--augment",
+            "shift=1",
+        ],
+        "v.csv: augmentation shift=1 moves pixels",
+    );
     assert!(!d.join("M3").exists());
 }

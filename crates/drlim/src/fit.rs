@@ -199,6 +199,20 @@ pub fn fit_with(
         },
     };
     let input = InputSpec::for_training(&arch, data, options.normalise, origin)?;
+    let image = input_image(&arch, &data.shape);
+    // checked before the graph is built, and naming the data
+    if let Some(aug) = options.train.augment.as_ref().filter(|a| a.is_geometric()) {
+        if image.is_none() {
+            return Err(crate::Error::data(
+                origin,
+                format!(
+                    "augmentation {} moves pixels, but the samples are vectors of shape {:?}, not images; use noise and dropout for vectors",
+                    aug.describe(),
+                    data.shape
+                ),
+            ));
+        }
+    }
     let normalised = input.normalisation.apply(data);
     let t0 = Instant::now();
     let graph = source.graph(&Points::new(&normalised, data.dim()))?;
@@ -208,7 +222,7 @@ pub fn fit_with(
     let trained = train(
         &arch,
         &inputs,
-        input_image(&arch, &data.shape),
+        image,
         &graph,
         &options.train,
         device,
