@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
+use clap::builder::{PossibleValue, PossibleValuesParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use drlim::defaults;
 
 /// Learn low-dimensional invariant mappings with DrLIM (Hadsell, Chopra & LeCun, CVPR 2006).
 #[derive(Parser, Debug)]
@@ -25,6 +27,17 @@ const EXAMPLES: &str = "Examples:
   drlim eval --embedding test_emb.npy --labels test_labels.npy \\
              --reference-embedding train_emb.npy --reference-labels train_labels.npy --data test.npy
   drlim plot --embedding test_emb.npy --labels test_labels.npy --out test.png";
+
+/// The engine's error in this tool's words: a setting is named by its flag (`lr_decay` →
+/// `--lr-decay`); every other error reads as the engine wrote it.
+pub fn in_cli_terms(e: &drlim::Error) -> String {
+    match e {
+        drlim::Error::Setting { name, problem } => {
+            format!("--{} {problem}", name.replace('_', "-"))
+        }
+        other => other.to_string(),
+    }
+}
 
 /// The subcommands.
 #[derive(Subcommand, Debug)]
@@ -80,6 +93,18 @@ pub enum NetArg {
     Mlp,
 }
 
+impl NetArg {
+    /// The library's network choice, with `hidden` widths for the MLP.
+    pub fn net_kind(self, hidden: &[usize]) -> drlim::NetKind {
+        match self {
+            NetArg::Conv => drlim::NetKind::Conv,
+            NetArg::Mlp => drlim::NetKind::Mlp {
+                hidden: hidden.to_vec(),
+            },
+        }
+    }
+}
+
 /// Optimiser choice.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OptimizerArg {
@@ -87,6 +112,15 @@ pub enum OptimizerArg {
     Sgd,
     /// Adam.
     Adam,
+}
+
+impl From<OptimizerArg> for drlim::OptimizerKind {
+    fn from(a: OptimizerArg) -> Self {
+        match a {
+            OptimizerArg::Sgd => drlim::OptimizerKind::Sgd,
+            OptimizerArg::Adam => drlim::OptimizerKind::Adam,
+        }
+    }
 }
 
 /// A neighbour source.
@@ -114,6 +148,16 @@ pub enum KnnArg {
     /// Exact search under the declared invariances of --augment (images): the distance to a
     /// sample is the smallest to it or to its copies shifted by one pixel or rotated.
     Invariant,
+}
+
+impl From<KnnArg> for drlim::KnnMethod {
+    fn from(a: KnnArg) -> Self {
+        match a {
+            KnnArg::Exact => drlim::KnnMethod::Exact,
+            KnnArg::Hnsw => drlim::KnnMethod::Hnsw,
+            KnnArg::Invariant => drlim::KnnMethod::Invariant,
+        }
+    }
 }
 
 /// Training implementation choice.
@@ -188,14 +232,25 @@ pub enum NormaliseArg {
     Standardise,
 }
 
+impl From<NormaliseArg> for drlim::data::NormaliseMode {
+    fn from(a: NormaliseArg) -> Self {
+        match a {
+            NormaliseArg::Auto => drlim::data::NormaliseMode::Auto,
+            NormaliseArg::None => drlim::data::NormaliseMode::None,
+            NormaliseArg::Unit => drlim::data::NormaliseMode::Unit,
+            NormaliseArg::Standardise => drlim::data::NormaliseMode::Standardise,
+        }
+    }
+}
+
 /// Training hyper-parameters shared by `fit` and `demo`.
 #[derive(Args, Debug, Clone)]
 pub struct TrainArgs {
     /// Output dimension d.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = defaults::DIM)]
     pub dim: usize,
     /// Nearest Euclidean neighbours per sample in input space (the paper: 5).
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = defaults::K)]
     pub k: usize,
     /// `exact` (blocked GEMM distances), `hnsw` (approximate, for large data; the index is built
     /// in parallel, so the graph may differ slightly between runs), or `invariant` (exact, under
@@ -203,10 +258,10 @@ pub struct TrainArgs {
     #[arg(long, value_enum, default_value_t = KnnArg::Exact)]
     pub knn: KnnArg,
     /// Margin m of the contrastive loss.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = defaults::MARGIN)]
     pub margin: f32,
     /// Random non-neighbour pairs per neighbour pair and epoch (with --negatives random).
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = defaults::NEG_RATIO)]
     pub neg_ratio: f64,
     /// Non-neighbours: `random` pairs (the paper's), or `batch`: every other sample of each
     /// batch, computed in the same forward pass.
@@ -222,35 +277,35 @@ pub struct TrainArgs {
     #[arg(long, value_name = "KEY=VALUE,…")]
     pub augment: Option<String>,
     /// Pairs of two transformed copies of one sample, per sample and epoch (with --augment).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = defaults::AUGMENT_PAIRS)]
     pub augment_pairs: usize,
     /// Transform only the pairs of two copies of one sample; the graph's neighbour pairs then
     /// use the samples as they are (with --augment).
     #[arg(long)]
     pub augment_self_only: bool,
     /// Epochs (passes over all neighbour pairs).
-    #[arg(long, default_value_t = 80)]
+    #[arg(long, default_value_t = defaults::EPOCHS)]
     pub epochs: usize,
     /// Pairs per SGD step.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = defaults::BATCH)]
     pub batch: usize,
     /// Learning rate.
-    #[arg(long, default_value_t = 0.005)]
+    #[arg(long, default_value_t = defaults::LR)]
     pub lr: f64,
     /// Learning-rate multiplier per epoch.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = defaults::LR_DECAY)]
     pub lr_decay: f64,
     /// SGD momentum.
-    #[arg(long, default_value_t = 0.9)]
+    #[arg(long, default_value_t = defaults::MOMENTUM)]
     pub momentum: f64,
     /// L2 weight decay.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = defaults::WEIGHT_DECAY)]
     pub weight_decay: f64,
     /// Optimiser.
     #[arg(long, value_enum, default_value_t = OptimizerArg::Sgd)]
     pub optimizer: OptimizerArg,
     /// Seed of the initial weights and the pair sampling.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = defaults::SEED)]
     pub seed: u64,
     /// Implementation: `auto` uses drlim's fast CPU path with SGD, burn otherwise (Adam);
     /// `burn` always uses burn's generic autodiff.
@@ -385,8 +440,8 @@ pub struct DemoArgs {
     #[arg(long, default_value = "drlim-demo")]
     pub out: PathBuf,
     /// Run only these experiments (comma-separated).
-    #[arg(long, value_enum, value_delimiter = ',')]
-    pub only: Vec<ExperimentName>,
+    #[arg(long, value_delimiter = ',', value_parser = experiment_names(true))]
+    pub only: Vec<String>,
     /// A few epochs per run: checks the whole pipeline in about a minute, but the maps and
     /// figures are not the paper's results (index.md says so).
     #[arg(long)]
@@ -454,37 +509,29 @@ pub struct BenchArgs {
     pub knn: Vec<usize>,
 }
 
-/// The experiments.
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ExperimentName {
-    /// §4.1: 4s and 9s, 5 nearest Euclidean neighbours, test digits out of sample (80 epochs).
-    #[value(name = "mnist-4-9")]
-    Mnist49,
-    /// §4.2: shifted 4s and 9s, Euclidean vs prior-knowledge neighbours.
-    MnistShift,
-    /// §4.3: the rendered airplane, neighbours = adjacent poses whatever the lighting, 3-D map.
-    Airplane,
-    /// Beyond the paper: all ten digits (7,000 / 3,000), the paper's defaults against declared
-    /// invariances (augmented copies as neighbours, in-batch non-neighbours), no labels used.
-    #[value(name = "mnist-10")]
-    Mnist10,
+/// The experiments' names, each with its one-line description, from the registry.
+fn experiment_names(demo_only: bool) -> PossibleValuesParser {
+    PossibleValuesParser::new(
+        drlim_paper::registry::EXPERIMENTS
+            .iter()
+            .filter(|e| e.in_demo || !demo_only)
+            .map(|e| PossibleValue::new(e.name).help(e.about)),
+    )
 }
 
 /// `drlim experiment`.
 #[derive(Args, Debug)]
 pub struct ExperimentArgs {
     /// Which experiment.
-    #[arg(value_enum)]
-    pub name: ExperimentName,
+    #[arg(value_parser = experiment_names(false))]
+    pub name: String,
     /// Output folder.
     #[arg(long)]
     pub out: PathBuf,
-    /// Epochs of each training run (default: 80 for mnist-4-9, 10 for mnist-shift, 150 for
-    /// airplane; mnist-10 and mnist-4-9's invariance run: see the README).
+    /// Epochs of each training run (default: the experiment's own, stated in its report).
     #[arg(long)]
     pub epochs: Option<usize>,
-    /// Learning rate of each training run (SGD, momentum 0.9; default: 0.005 for mnist-4-9, 0.01
-    /// for mnist-shift, 0.0005 decaying 0.98 per epoch for airplane).
+    /// Learning rate of each training run (default: the experiment's own, stated in its report).
     #[arg(long)]
     pub lr: Option<f64>,
     /// mnist-4-9 only: skip the second run with declared invariances (the paper's run alone).

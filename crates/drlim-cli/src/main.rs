@@ -23,7 +23,7 @@ fn main() -> ExitCode {
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", cli::in_cli_terms(&e));
             ExitCode::FAILURE
         }
     }

@@ -2,6 +2,7 @@
 //! is a terminal, one plain line per epoch otherwise, nothing when quiet.
 
 use std::io::IsTerminal;
+use std::ops::ControlFlow;
 use std::time::Instant;
 
 use drlim::{EpochReport, TrainObserver};
@@ -73,7 +74,13 @@ impl TrainObserver for Progress {
         }
     }
 
-    fn on_progress(&mut self, epoch: usize, done: usize, total: usize, loss: f32) {
+    fn on_progress(
+        &mut self,
+        epoch: usize,
+        done: usize,
+        total: usize,
+        loss: f32,
+    ) -> ControlFlow<()> {
         if let Some(bar) = &self.bar {
             // redraw about every 1,000 pairs (batches need not divide it)
             if done / 1000 != self.last_done / 1000 || done == total {
@@ -86,13 +93,14 @@ impl TrainObserver for Progress {
                 ));
             }
         }
+        ControlFlow::Continue(())
     }
 
-    fn on_epoch(&mut self, r: &EpochReport, _net: &drlim::model::Net) {
+    fn on_epoch(&mut self, r: &EpochReport, _model: &drlim::Model) -> ControlFlow<()> {
         self.epoch_start = Instant::now();
         self.last_done = 0;
         if self.quiet {
-            return;
+            return ControlFlow::Continue(());
         }
         let line = format!(
             "epoch {:>3}/{} loss={:.5} lr={:.4e} pairs/s={:.0} ({:.1}s)",
@@ -112,5 +120,6 @@ impl TrainObserver for Progress {
             }
             None => eprintln!("{line}"),
         }
+        ControlFlow::Continue(())
     }
 }

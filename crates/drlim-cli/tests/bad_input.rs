@@ -351,7 +351,7 @@ fn gpu_device_without_the_feature_is_a_clear_error() {
             "--model-out",
             "M",
         ],
-        "unknown --device 'tpu'",
+        "--device: unknown device 'tpu'",
     );
     assert!(!d.join("M").exists());
 }

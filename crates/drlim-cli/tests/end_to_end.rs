@@ -607,7 +607,7 @@ fn fit_with_declared_invariances_logs_its_pairs_and_is_reproducible() {
             "--loss",
             "cauchy-infonce",
         ],
-        "--negatives batch",
+        "--loss cauchy-infonce needs in-batch non-neighbours",
     );
     std::fs::write(d.join("v.csv"), "a,b\n1,2\n3,4\n5,6\n").unwrap();
     fails(

@@ -16,7 +16,7 @@
 use rayon::prelude::*;
 
 use crate::loss::SQRT_EPS;
-use crate::neighbours::sq_distance;
+use crate::points::sq_distance;
 
 /// Squared distance between rows u and v of `out` (d values each).
 fn sq_dist(out: &[f32], d: usize, u: usize, v: usize) -> f32 {

@@ -15,9 +15,9 @@ pub fn device(name: &str) -> Result<Device> {
         "vulkan" => Ok(Device::vulkan(burn::tensor::DeviceKind::default())),
         #[cfg(not(feature = "vulkan"))]
         "vulkan" => Err(Error::param(
-            "--device vulkan needs drlim built with the vulkan feature (cargo build --release --features vulkan)",
+            "the vulkan device needs drlim built with its `vulkan` feature (cargo build --release --features vulkan)",
         )),
-        other => Err(Error::param(format!("unknown --device '{other}' (cpu or vulkan)"))),
+        other => Err(Error::param(format!("unknown device '{other}' (cpu or vulkan)"))),
     }
 }
 
@@ -31,11 +31,11 @@ mod tests {
         assert!(device("tpu")
             .unwrap_err()
             .to_string()
-            .contains("unknown --device 'tpu'"));
+            .contains("unknown device 'tpu'"));
         #[cfg(not(feature = "vulkan"))]
         assert!(device("vulkan")
             .unwrap_err()
             .to_string()
-            .contains("--features vulkan"));
+            .contains("`vulkan` feature"));
     }
 }

@@ -22,6 +22,16 @@ pub enum Error {
     /// A parameter is out of range for the data (for instance k ≥ number of samples).
     #[error("{0}")]
     Param(String),
+    /// A setting is out of range on its own (for instance a learning rate ≤ 0); `name` is the
+    /// field's name in the library (`lr`, `lr_decay`), which a front end may map to its own
+    /// (a CLI flag, a keyword argument).
+    #[error("{name} {problem}")]
+    Setting {
+        /// The setting's field name.
+        name: &'static str,
+        /// What is wrong with its value, e.g. `must be a positive number`.
+        problem: String,
+    },
     /// A model directory is missing, incomplete or does not fit the data.
     #[error("{path}: {msg}")]
     Model {
@@ -31,7 +41,9 @@ pub enum Error {
         msg: String,
     },
     /// Training stopped because the loss stopped being finite.
-    #[error("training diverged in epoch {epoch}: the loss became {loss} (try a smaller --lr)")]
+    #[error(
+        "training diverged in epoch {epoch}: the loss became {loss} (try a smaller learning rate)"
+    )]
     Diverged {
         /// The epoch (1-based) in which the loss became non-finite.
         epoch: usize,

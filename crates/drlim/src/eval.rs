@@ -7,8 +7,8 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::neighbours::distance::{block_rows, sq_dists_block, sq_norms};
-use crate::neighbours::{knn_indices, NeighbourGraph, Points};
+use crate::neighbours::{knn_indices, NeighbourGraph};
+use crate::points::{block_rows, sq_dists_block, sq_norms, Points};
 
 /// Accuracy of a k-NN classifier that labels each `query` point by majority vote of its `k`
 /// nearest `reference` points (ties go to the smallest label, as in scikit-learn).

@@ -1,23 +1,18 @@
-//! The whole fitting pipeline in one call: data → neighbours → pairs → model → training, and
-//! the [`Model`] handle that saves, loads and embeds.
+//! The whole fitting pipeline in one call: data → neighbours → pairs → model → training.
 
-use std::path::Path;
 use std::time::Instant;
 
-use burn::module::Module;
 use burn::tensor::Device;
 
 use crate::data::{Dataset, NormaliseMode};
-use crate::embed::{embed, embed_fast};
-use crate::error::Result;
-use crate::fast::fast_net;
-use crate::model::{
-    input_image, load_model, save_model, Architecture, InputSpec, ModelConfig, Net,
-};
-use crate::neighbours::{
-    HnswKnnSource, InvariantKnnSource, KnnSource, NeighbourGraph, NeighbourSource, Points,
-};
-use crate::train::{train, EpochReport, TrainConfig, TrainObserver};
+use crate::error::{Error, Result};
+use crate::mapping::Model;
+use crate::model::{input_image, Architecture, InputSpec, ModelConfig};
+#[cfg(feature = "hnsw")]
+use crate::neighbours::HnswKnnSource;
+use crate::neighbours::{InvariantKnnSource, KnnSource, NeighbourGraph, NeighbourSource};
+use crate::points::Points;
+use crate::train::{defaults, train, EpochReport, Outcome, TrainConfig, TrainObserver};
 
 /// Which network to fit.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,7 +32,8 @@ pub enum KnnMethod {
     /// Exact, by blocked GEMM distances.
     #[default]
     Exact,
-    /// Approximate, with an HNSW index (for large n; not bit-for-bit reproducible).
+    /// Approximate, with an HNSW index (for large n; not bit-for-bit reproducible). Needs the
+    /// `hnsw` feature (on by default).
     Hnsw,
     /// Exact, under the declared invariances of `TrainConfig::augment` (images): the distance
     /// to a sample is the smallest distance to it or to its copies shifted by one pixel or
@@ -66,55 +62,12 @@ impl Default for FitOptions {
     fn default() -> Self {
         Self {
             net: NetKind::Conv,
-            dim: 2,
-            k: 5,
+            dim: defaults::DIM,
+            k: defaults::K,
             knn_method: KnnMethod::Exact,
             normalise: NormaliseMode::Auto,
             train: TrainConfig::default(),
         }
-    }
-}
-
-/// A trained mapping: the network and its configuration.
-pub struct Model {
-    /// G_W.
-    pub net: Net,
-    /// Architecture, input specification and training record.
-    pub config: ModelConfig,
-}
-
-impl Model {
-    /// Loads a model directory onto `device`.
-    pub fn load(dir: &Path, device: &Device) -> Result<Self> {
-        let (net, config) = load_model(dir, device)?;
-        Ok(Self { net, config })
-    }
-
-    /// Saves into a model directory (created if missing; files written atomically).
-    pub fn save(&self, dir: &Path) -> Result<()> {
-        save_model(dir, &self.net, &self.config)
-    }
-
-    /// Output dimension d.
-    pub fn dim(&self) -> usize {
-        self.config.architecture.dim()
-    }
-
-    /// Maps new samples (out of sample) to `data.n × d` output coordinates. `origin` names the
-    /// data in errors (for instance when its shape differs from the training data's).
-    pub fn embed(&self, data: &Dataset, origin: &str) -> Result<Vec<f32>> {
-        let arch = &self.config.architecture;
-        let inputs = self.config.input.prepare(arch, data, origin)?;
-        let net = self.net.valid();
-        let device = net
-            .devices()
-            .into_iter()
-            .next()
-            .unwrap_or_else(Device::flex);
-        if device == Device::flex() {
-            return Ok(embed_fast(fast_net(&net), &inputs, arch.input_dim()));
-        }
-        Ok(embed(&net, &inputs, arch.input_dim(), &device))
     }
 }
 
@@ -128,37 +81,40 @@ pub struct Fitted {
     pub history: Vec<EpochReport>,
     /// Seconds spent building the neighbour graph.
     pub graph_seconds: f64,
-    /// Set when training diverged (the model is then the last good one).
-    pub diverged: Option<crate::Error>,
+    /// How training ended: completed, stopped by the observer, or diverged (the model is then
+    /// the last good one; [`Outcome::check`] turns a divergence into an error).
+    pub outcome: Outcome,
 }
 
-/// Learns a mapping of `data` (named `origin` in errors) with the k-NN neighbour graph of
-/// `options` (exact or HNSW).
+/// Learns a mapping of `data` with the k-NN neighbour graph of `options` (exact, HNSW or
+/// under declared invariances).
 pub fn fit(
     data: &Dataset,
-    origin: &str,
     options: &FitOptions,
     device: &Device,
     observer: &mut dyn TrainObserver,
 ) -> Result<Fitted> {
-    let source = knn_source(data, origin, options)?;
-    fit_with(data, origin, options, source.as_ref(), device, observer)
+    let source = knn_source(data, options)?;
+    fit_with(data, options, source.as_ref(), device, observer)
 }
 
 /// The k-nearest-neighbour source that `options` asks for (exact, HNSW, or exact under the
 /// declared invariances): the one place where that choice is made.
-pub fn knn_source(
-    data: &Dataset,
-    origin: &str,
-    options: &FitOptions,
-) -> Result<Box<dyn NeighbourSource>> {
+pub fn knn_source(data: &Dataset, options: &FitOptions) -> Result<Box<dyn NeighbourSource>> {
     Ok(match options.knn_method {
         KnnMethod::Exact => Box::new(KnnSource { k: options.k }),
+        #[cfg(feature = "hnsw")]
         KnnMethod::Hnsw => Box::new(HnswKnnSource::new(options.k)),
+        #[cfg(not(feature = "hnsw"))]
+        KnnMethod::Hnsw => {
+            return Err(Error::param(
+                "approximate nearest neighbours (HNSW) need drlim built with its `hnsw` feature",
+            ))
+        }
         KnnMethod::Invariant => {
             let [h, w] = data.shape[..] else {
-                return Err(crate::Error::data(
-                    origin,
+                return Err(Error::data(
+                    &data.origin,
                     format!(
                         "invariant nearest neighbours need images (samples of shape [h, w]), not {:?}",
                         data.shape
@@ -180,7 +136,6 @@ pub fn knn_source(
 /// The source sees the normalised data.
 pub fn fit_with(
     data: &Dataset,
-    origin: &str,
     options: &FitOptions,
     source: &dyn NeighbourSource,
     device: &Device,
@@ -188,7 +143,10 @@ pub fn fit_with(
 ) -> Result<Fitted> {
     options.train.validate()?;
     if options.dim == 0 {
-        return Err(crate::Error::param("--dim must be at least 1"));
+        return Err(Error::Setting {
+            name: "dim",
+            problem: "(the output dimension) must be at least 1".into(),
+        });
     }
     let arch = match &options.net {
         NetKind::Conv => Architecture::Conv { dim: options.dim },
@@ -198,13 +156,13 @@ pub fn fit_with(
             dim: options.dim,
         },
     };
-    let input = InputSpec::for_training(&arch, data, options.normalise, origin)?;
+    let input = InputSpec::for_training(&arch, data, options.normalise)?;
     let image = input_image(&arch, &data.shape);
     // checked before the graph is built, and naming the data
     if let Some(aug) = options.train.augment.as_ref().filter(|a| a.is_geometric()) {
         if image.is_none() {
-            return Err(crate::Error::data(
-                origin,
+            return Err(Error::data(
+                &data.origin,
                 format!(
                     "augmentation {} moves pixels, but the samples are vectors of shape {:?}, not images; use noise and dropout for vectors",
                     aug.describe(),
@@ -218,40 +176,25 @@ pub fn fit_with(
     let graph = source.graph(&Points::new(&normalised, data.dim()))?;
     let graph_seconds = t0.elapsed().as_secs_f64();
     observer.on_graph(graph.len(), &source.describe(), graph_seconds);
-    let inputs = input.prepare(&arch, data, origin)?;
-    let trained = train(
-        &arch,
-        &inputs,
-        image,
-        &graph,
-        &options.train,
-        device,
-        observer,
-    )?;
-    let training = serde_json::json!({
-        "settings": options.train,
-        "neighbours": source.describe(),
-        "n_train": data.n,
-        "neighbour_pairs": graph.len(),
-        "epochs_completed": trained.history.len(),
-        "final_loss": trained.history.last().map(|r| r.loss),
-        "diverged": trained.diverged.as_ref().map(|e| e.to_string()),
-    });
-    let config = ModelConfig {
+    let inputs = input.prepare(&arch, data)?;
+    let template = ModelConfig {
         drlim_version: env!("CARGO_PKG_VERSION").to_string(),
         architecture: arch,
         input,
         seed: options.train.seed,
-        training,
+        training: serde_json::json!({
+            "settings": options.train,
+            "neighbours": source.describe(),
+            "n_train": data.n,
+            "neighbour_pairs": graph.len(),
+        }),
     };
+    let trained = train(&template, &inputs, &graph, &options.train, device, observer)?;
     Ok(Fitted {
-        model: Model {
-            net: trained.net.valid(),
-            config,
-        },
+        model: trained.model,
         graph,
         history: trained.history,
         graph_seconds,
-        diverged: trained.diverged,
+        outcome: trained.outcome,
     })
 }

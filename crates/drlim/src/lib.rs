@@ -14,42 +14,82 @@
 //! The data flows one way, and the modules follow it:
 //!
 //! ```text
-//! data ──► neighbours ──► pairs ──► model ──► train ──► model dir ──► embed ──► eval / plot
+//! data ──► neighbours ──► pairs ──► model ──► train ──► Model (save/load) ──► embed ──► eval / plot
+//!              └── points (distances, shared with eval and plot)
 //! ```
 //!
-//! ```no_run
-//! use drlim::{data, fit, Device, FitOptions, Silent};
-//! let train = data::load("train.npy".as_ref())?;
-//! let fitted = fit(&train, "train.npy", &FitOptions::default(), &Device::flex(), &mut Silent)?;
-//! fitted.model.save("model".as_ref())?;
-//! let test = data::load("test.npy".as_ref())?;
-//! let coords = fitted.model.embed(&test, "test.npy")?; // test.n × 2, row-major
+//! ## The public API
+//!
+//! - Fitting: [`fit`] (k nearest neighbours: [`KnnMethod`]) and [`fit_with`] (any
+//!   [`neighbours::NeighbourSource`]: labels, pairs, transformed copies, a metadata grid, time,
+//!   unions), configured by [`FitOptions`] ([`NetKind`], [`TrainConfig`], [`defaults`]) and
+//!   watched, or stopped, by a [`TrainObserver`]; they return [`Fitted`], whose [`Outcome`]
+//!   says whether training completed, was stopped or diverged.
+//! - The mapping: [`Model`] saves and loads model directories (`config.json` +
+//!   `model.safetensors`, PyTorch-compatible names) and embeds new samples out of sample.
+//! - Data: [`Dataset`] and [`data::load`] (IDX, NPY, CSV), [`data::NormaliseMode`].
+//! - Prior knowledge: [`neighbours`]; declared invariances: [`Augmentation`].
+//! - Measuring maps: [`eval`] (k-NN accuracy, trustworthiness, neighbour/random distance
+//!   ratios); drawing them: `plot` (feature `plot`, on by default).
+//! - Lower layers for custom loops and benchmarks: [`train::stepper`], [`fast`], [`loss`],
+//!   [`batch_loss`], [`model`], [`points`], [`output`].
+//!
+//! Errors are one [`Error`] type that names the file or the setting at fault. Cargo features:
+//! `hnsw` (approximate neighbours for large n) and `plot`, both on by default; `vulkan` (a GPU
+//! device), off.
+//!
+//! ```
+//! use drlim::data::SourceDtype;
+//! use drlim::{fit, Dataset, Device, FitOptions, NetKind, Outcome, Silent};
+//!
+//! // two clusters of 20 points in 5-D
+//! let values: Vec<f32> = (0..40 * 5)
+//!     .map(|i| if (i / 5) % 2 == 0 { 1.0 } else { -1.0 } + 0.01 * (i % 7) as f32)
+//!     .collect();
+//! let train = Dataset::new("two clusters", values, 40, vec![5], SourceDtype::F32)?;
+//! let mut options = FitOptions {
+//!     net: NetKind::Mlp { hidden: vec![16] },
+//!     ..FitOptions::default()
+//! };
+//! options.train.epochs = 3;
+//! let fitted = fit(&train, &options, &Device::flex(), &mut Silent)?;
+//! assert_eq!(fitted.outcome, Outcome::Completed);
+//! fitted.outcome.check()?; // a diverged run would be an error here
+//! let coords = fitted.model.embed(&train)?; // 40 × 2, row-major
+//! assert_eq!(coords.len(), 40 * 2);
+//! // fitted.model.save("model".as_ref())?; Model::load("model".as_ref(), &Device::flex())?
 //! # Ok::<(), drlim::Error>(())
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod augment;
 pub mod batch_loss;
-pub mod bench;
 pub mod data;
 pub mod device;
 pub mod embed;
 mod error;
 pub mod eval;
-pub mod experiments;
 pub mod fast;
 mod fit;
 pub mod loss;
+mod mapping;
 pub mod model;
 pub mod neighbours;
 pub mod output;
 pub mod pairs;
+#[cfg(feature = "plot")]
 pub mod plot;
+pub mod points;
 pub mod train;
 
 pub use augment::Augmentation;
 pub use burn::tensor::Device;
+pub use data::Dataset;
 pub use error::{Error, Result};
-pub use fit::{fit, fit_with, knn_source, FitOptions, Fitted, KnnMethod, Model, NetKind};
+pub use fit::{fit, fit_with, knn_source, FitOptions, Fitted, KnnMethod, NetKind};
+pub use mapping::Model;
 pub use train::{
-    Engine, EpochReport, LossKind, Negatives, OptimizerKind, Silent, TrainConfig, TrainObserver,
+    defaults, Engine, EpochReport, LossKind, Negatives, OptimizerKind, Outcome, Silent,
+    TrainConfig, TrainObserver,
 };

@@ -8,7 +8,7 @@
 
 use burn::tensor::Tensor;
 
-use crate::neighbours::sq_distance;
+use crate::points::sq_distance;
 
 /// Added under the square root so that ∂D/∂G stays finite when D = 0 (two identical outputs).
 /// It only enters the dissimilar term; the similar term uses D² directly.

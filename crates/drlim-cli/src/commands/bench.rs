@@ -1,13 +1,14 @@
 //! `drlim bench`: one line per configuration, in the format of the PyTorch reference's bench
 //! (`… conv batch=B train_pairs_per_s=… infer_img_per_s=…`), for side-by-side runs.
 
-use drlim::bench::{infer_throughput, peak_rss_mib, sgemm_gflops, time, train_throughput};
-use drlim::experiments::builtin_mnist;
 use drlim::model::Architecture;
 use drlim::neighbours::{
-    hnsw_indices, knn_indices, recall, HnswKnnSource, NeighbourGraph, NeighbourSource, Points,
+    hnsw_indices, knn_indices, recall, HnswKnnSource, NeighbourGraph, NeighbourSource,
 };
+use drlim::points::Points;
 use drlim::{Error, Result};
+use drlim_paper::bench::{infer_throughput, peak_rss_mib, sgemm_gflops, time, train_throughput};
+use drlim_paper::builtin_mnist;
 
 use crate::cli::{augmentation, BenchArgs, BenchNet};
 

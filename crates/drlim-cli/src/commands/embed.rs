@@ -12,7 +12,7 @@ pub fn run(a: EmbedArgs, device: &Device) -> Result<()> {
     check_writable(&a.out)?;
     let model = Model::load(&a.model, device)?;
     let data = load(&a.data)?;
-    let emb = model.embed(&data, &show(&a.data))?;
+    let emb = model.embed(&data)?;
     if data.dtype != model.config.input.dtype && !a.quiet {
         eprintln!(
             "warning: {} holds {:?} values but the model was trained on {:?} data; the stored normalisation ({}) is applied unchanged",

@@ -2,8 +2,9 @@
 
 use drlim::data::{load, load_labels_for, Normalisation, NormaliseMode};
 use drlim::eval::{knn_accuracy, knn_accuracy_loo, pair_distances, trustworthiness};
-use drlim::neighbours::{KnnSource, NeighbourSource, Points};
+use drlim::neighbours::{KnnSource, NeighbourSource};
 use drlim::output::write_bytes;
+use drlim::points::Points;
 use drlim::{Error, Result};
 use serde_json::{json, Map, Value};
 

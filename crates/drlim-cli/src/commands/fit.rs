@@ -2,8 +2,8 @@
 
 use drlim::data::{load, load_labels_for};
 use drlim::eval::{knn_accuracy_loo, pair_distances};
-use drlim::neighbours::Points;
 use drlim::output::{check_writable, write_matrix};
+use drlim::points::Points;
 use drlim::{fit_with, Device, Error, Result};
 
 use super::{fit_options, say, show};
@@ -45,25 +45,18 @@ pub fn run(a: FitArgs, device: &Device) -> Result<()> {
     );
     let options = fit_options(&a.train, a.net, &a.hidden, a.normalise)?;
     let mut progress = Progress::new(quiet);
-    let source = super::sources::build(&a, &options, labels.as_deref(), &data, &show(&a.data))?;
-    let fitted = fit_with(
-        &data,
-        &show(&a.data),
-        &options,
-        source.as_ref(),
-        device,
-        &mut progress,
-    )?;
+    let source = super::sources::build(&a, &options, labels.as_deref(), &data)?;
+    let fitted = fit_with(&data, &options, source.as_ref(), device, &mut progress)?;
     let model = &fitted.model;
     model.save(&a.model_out)?;
-    if let Some(err) = fitted.diverged {
+    if let Err(err) = fitted.outcome.check() {
         let kept = fitted.history.len();
         return Err(Error::param(format!(
             "{err}; kept the model of the last good epoch ({kept}) in {}",
             show(&a.model_out)
         )));
     }
-    let emb = model.embed(&data, &show(&a.data))?;
+    let emb = model.embed(&data)?;
     let points = Points::new(&emb, model.dim());
     let d = pair_distances(&points, &fitted.graph, 5000, options.train.seed);
     say(

@@ -12,13 +12,12 @@ mod sources;
 
 use drlim::{Result, TrainConfig};
 
-use crate::cli::{
-    augmentation, Cli, Command, KnnArg, NetArg, NormaliseArg, OptimizerArg, TrainArgs,
-};
+use crate::cli::{augmentation, Cli, Command, NetArg, NormaliseArg, TrainArgs};
 
 /// Runs the parsed command.
 pub fn run(cli: Cli) -> Result<()> {
-    let device = drlim::device::device(&cli.device)?;
+    let device = drlim::device::device(&cli.device)
+        .map_err(|e| drlim::Error::param(format!("--device: {e}")))?;
     match cli.command {
         Command::Fit(a) => fit::run(*a, &device),
         Command::Embed(a) => embed::run(a, &device),
@@ -40,25 +39,11 @@ pub(crate) fn fit_options(
 ) -> Result<drlim::FitOptions> {
     let augment = augmentation(t.augment.as_deref())?;
     Ok(drlim::FitOptions {
-        net: match net {
-            NetArg::Conv => drlim::NetKind::Conv,
-            NetArg::Mlp => drlim::NetKind::Mlp {
-                hidden: hidden.to_vec(),
-            },
-        },
+        net: net.net_kind(hidden),
         dim: t.dim,
         k: t.k,
-        knn_method: match t.knn {
-            KnnArg::Exact => drlim::KnnMethod::Exact,
-            KnnArg::Hnsw => drlim::KnnMethod::Hnsw,
-            KnnArg::Invariant => drlim::KnnMethod::Invariant,
-        },
-        normalise: match normalise {
-            NormaliseArg::Auto => drlim::data::NormaliseMode::Auto,
-            NormaliseArg::None => drlim::data::NormaliseMode::None,
-            NormaliseArg::Unit => drlim::data::NormaliseMode::Unit,
-            NormaliseArg::Standardise => drlim::data::NormaliseMode::Standardise,
-        },
+        knn_method: t.knn.into(),
+        normalise: normalise.into(),
         train: TrainConfig {
             epochs: t.epochs,
             batch: t.batch,
@@ -66,10 +51,7 @@ pub(crate) fn fit_options(
             lr_decay: t.lr_decay,
             momentum: t.momentum,
             weight_decay: t.weight_decay,
-            optimizer: match t.optimizer {
-                OptimizerArg::Sgd => drlim::OptimizerKind::Sgd,
-                OptimizerArg::Adam => drlim::OptimizerKind::Adam,
-            },
+            optimizer: t.optimizer.into(),
             margin: t.margin,
             neg_ratio: t.neg_ratio,
             seed: t.seed,

@@ -1,8 +1,8 @@
 //! `drlim plot`: a scatter plot of an embedding, 2-D or 3-D.
 
 use drlim::data::{load, load_labels_for};
-use drlim::neighbours::Points;
 use drlim::plot::{scatter, scatter3d, Colouring, THREE_VIEWS};
+use drlim::points::Points;
 use drlim::{Error, Result};
 
 use super::show;

@@ -1,7 +1,7 @@
 //! `drlim render airplane`: the NORB-like image set.
 
-use drlim::experiments::render::{airplane_set, export, nearest_neighbour_agreement};
 use drlim::Result;
+use drlim_paper::render::{airplane_set, export, nearest_neighbour_agreement};
 
 use super::show;
 use crate::cli::{RenderArgs, RenderName};

@@ -17,7 +17,6 @@ pub fn build(
     options: &FitOptions,
     labels: Option<&[i64]>,
     data: &Dataset,
-    origin: &str,
 ) -> Result<Box<dyn NeighbourSource>> {
     let n = data.n;
     let mut sources: Vec<Box<dyn NeighbourSource>> = Vec::new();
@@ -25,7 +24,7 @@ pub fn build(
     names.dedup();
     for s in names {
         sources.push(match s {
-            SourceArg::Knn => drlim::knn_source(data, origin, options)?,
+            SourceArg::Knn => drlim::knn_source(data, options)?,
             SourceArg::Labels => {
                 let labels = labels
                     .ok_or_else(|| Error::param("--neighbours labels needs --labels FILE"))?;

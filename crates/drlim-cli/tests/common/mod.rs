@@ -85,7 +85,7 @@ pub fn read_npy_f32(path: &Path) -> (Vec<u64>, Vec<f32>) {
 
 /// The first `n` 4s and 9s of the built-in MNIST sample as u8 n×28×28 and their labels.
 pub fn digits(n: usize, skip: usize) -> (Vec<u8>, Vec<i64>) {
-    let (images, labels) = drlim::experiments::builtin_mnist().unwrap();
+    let (images, labels) = drlim_paper::builtin_mnist().unwrap();
     let idx: Vec<usize> = (0..images.n)
         .filter(|&i| labels[i] == 4 || labels[i] == 9)
         .skip(skip)

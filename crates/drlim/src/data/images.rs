@@ -8,10 +8,13 @@ use crate::error::{Error, Result};
 /// (negative: left, up); pixels moved in from outside take the value `fill` (the background).
 pub fn shift(images: &Dataset, dx: i32, dy: i32, fill: f32) -> Result<Dataset> {
     let [h, w] = images.shape[..] else {
-        return Err(Error::param(format!(
-            "shifting needs images of shape [h, w], not {:?}",
-            images.shape
-        )));
+        return Err(Error::data(
+            &images.origin,
+            format!(
+                "shifting needs images of shape [h, w], not {:?}",
+                images.shape
+            ),
+        ));
     };
     let mut values = Vec::with_capacity(images.values.len());
     for i in 0..images.n {
@@ -33,6 +36,7 @@ pub fn shift(images: &Dataset, dx: i32, dy: i32, fill: f32) -> Result<Dataset> {
         n: images.n,
         shape: images.shape.clone(),
         dtype: images.dtype,
+        origin: images.origin.clone(),
     })
 }
 

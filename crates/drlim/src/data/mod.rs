@@ -38,6 +38,9 @@ pub struct Dataset {
     pub shape: Vec<usize>,
     /// What the file stored.
     pub dtype: SourceDtype,
+    /// Where the samples came from (a file path, or a name such as `built-in digits`): errors
+    /// about this data name it.
+    pub origin: String,
 }
 
 impl Dataset {
@@ -85,6 +88,7 @@ impl Dataset {
             n,
             shape,
             dtype,
+            origin: origin.display().to_string(),
         })
     }
 
@@ -99,7 +103,13 @@ impl Dataset {
         &self.values[i * d..(i + 1) * d]
     }
 
-    /// A new dataset made of the samples at `indices`, in that order.
+    /// The same samples under another origin name (for data made in memory, such as a split).
+    pub fn named(mut self, origin: impl Into<String>) -> Self {
+        self.origin = origin.into();
+        self
+    }
+
+    /// A new dataset made of the samples at `indices`, in that order (same origin).
     pub fn select(&self, indices: &[usize]) -> Dataset {
         let mut values = Vec::with_capacity(indices.len() * self.dim());
         for &i in indices {
@@ -110,6 +120,7 @@ impl Dataset {
             n: indices.len(),
             shape: self.shape.clone(),
             dtype: self.dtype,
+            origin: self.origin.clone(),
         }
     }
 }

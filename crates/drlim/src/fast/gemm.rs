@@ -1,12 +1,16 @@
-//! A checked, row-major wrapper over the `gemm` crate.
+//! A checked, row-major wrapper over the `gemm` crate: the matrix product the fast path is made
+//! of (public so that benchmarks can measure its peak).
 
 use gemm::Parallelism;
 
 /// A strided read-only matrix: element (i, j) at `data[i * rs + j * cs]`.
 #[derive(Clone, Copy)]
-pub(crate) struct Mat<'a> {
+pub struct Mat<'a> {
+    /// The elements.
     pub data: &'a [f32],
+    /// Row stride.
     pub rs: usize,
+    /// Column stride.
     pub cs: usize,
 }
 
@@ -35,7 +39,7 @@ impl<'a> Mat<'a> {
 }
 
 /// `c` (m × n, row-major) = (`accumulate` ? c : 0) + a (m × k) · b (k × n), for `[m, n, k]`.
-pub(crate) fn matmul(
+pub fn matmul(
     [m, n, k]: [usize; 3],
     a: Mat,
     b: Mat,

@@ -9,7 +9,7 @@
 
 mod conv;
 mod dense;
-pub(crate) mod gemm;
+pub mod gemm;
 mod mlp;
 mod sgd;
 
@@ -19,6 +19,13 @@ pub use mlp::{FastMlp, MlpWeights};
 use burn::tensor::Device;
 
 use crate::model::Net;
+
+/// The one rule for where the fast CPU path runs: on burn's flex CPU device. `Model::embed`
+/// follows it as it is; training also needs plain SGD and no request for burn
+/// ([`uses_fast_path`](crate::train::uses_fast_path)).
+pub fn serves(device: &Device) -> bool {
+    *device == Device::flex()
+}
 
 /// A network on the fast CPU path.
 pub trait FastNet: Send {

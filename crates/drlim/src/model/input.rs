@@ -30,25 +30,21 @@ fn conv_side(shape: &[usize]) -> Option<usize> {
 }
 
 impl InputSpec {
-    /// Fixes the input side for training `arch` on `data` (named `origin` in errors).
-    pub fn for_training(
-        arch: &Architecture,
-        data: &Dataset,
-        mode: NormaliseMode,
-        origin: &str,
-    ) -> Result<Self> {
+    /// Fixes the input side for training `arch` on `data`.
+    pub fn for_training(arch: &Architecture, data: &Dataset, mode: NormaliseMode) -> Result<Self> {
+        let origin = &data.origin;
         match arch {
             Architecture::Conv { .. } if conv_side(&data.shape).is_none() => {
                 return Err(Error::data(
                     origin,
                     format!(
-                        "the conv net takes 28×28 (padded to 32×32) or 32×32 single-channel images, but the samples have shape {:?}; use --net mlp for vectors",
+                        "the conv net takes 28×28 (padded to 32×32) or 32×32 single-channel images, but the samples have shape {:?}; use an MLP for vectors",
                         data.shape
                     ),
                 ))
             }
             Architecture::Mlp { input_dim, .. } if *input_dim != data.dim() => {
-                return Err(Error::param(format!("the mlp takes {input_dim} inputs but the samples of {origin} have {}", data.dim())))
+                return Err(Error::data(origin, format!("the MLP takes {input_dim} inputs but the samples have {}", data.dim())))
             }
             _ => {}
         }
@@ -74,11 +70,11 @@ impl InputSpec {
     }
 
     /// The network's input rows for `data`: checked against the training shape, normalised,
-    /// padded for the convnet. `origin` names the data in errors.
-    pub fn prepare(&self, arch: &Architecture, data: &Dataset, origin: &str) -> Result<Vec<f32>> {
+    /// padded for the convnet.
+    pub fn prepare(&self, arch: &Architecture, data: &Dataset) -> Result<Vec<f32>> {
         if data.dim() != self.dim() {
             return Err(Error::data(
-                origin,
+                &data.origin,
                 format!(
                     "samples have {} values (shape {:?}) but the model was trained on {} (shape {:?})",
                     data.dim(),
@@ -160,28 +156,26 @@ mod tests {
 
     #[test]
     fn conv_rejects_wrong_image_sizes_and_models_reject_other_dims() {
-        let d = Dataset::new("x", vec![0.0; 2 * 900], 2, vec![30, 30], SourceDtype::U8).unwrap();
-        let e = InputSpec::for_training(
-            &Architecture::Conv { dim: 2 },
-            &d,
-            NormaliseMode::Auto,
+        let d = Dataset::new(
             "x.npy",
+            vec![0.0; 2 * 900],
+            2,
+            vec![30, 30],
+            SourceDtype::U8,
         )
-        .unwrap_err();
+        .unwrap();
+        let e = InputSpec::for_training(&Architecture::Conv { dim: 2 }, &d, NormaliseMode::Auto)
+            .unwrap_err();
         assert!(
             e.to_string().starts_with("x.npy: the conv net takes 28×28"),
             "{e}"
         );
         let ok = Dataset::new("x", vec![0.0; 784], 1, vec![28, 28], SourceDtype::U8).unwrap();
-        let spec = InputSpec::for_training(
-            &Architecture::Conv { dim: 2 },
-            &ok,
-            NormaliseMode::Auto,
-            "x",
-        )
-        .unwrap();
+        let spec =
+            InputSpec::for_training(&Architecture::Conv { dim: 2 }, &ok, NormaliseMode::Auto)
+                .unwrap();
         let e = spec
-            .prepare(&Architecture::Conv { dim: 2 }, &d, "new.npy")
+            .prepare(&Architecture::Conv { dim: 2 }, &d.named("new.npy"))
             .unwrap_err()
             .to_string();
         assert!(e.starts_with("new.npy: samples have 900 values"), "{e}");

@@ -85,7 +85,7 @@ impl NeighbourSource for HnswKnnSource {
     fn graph(&self, points: &Points) -> Result<NeighbourGraph> {
         if self.k == 0 || self.k >= points.n {
             return Err(Error::param(format!(
-                "k = {} nearest neighbours needs more than k samples, but the data has {} (use a smaller --k)",
+                "k = {} nearest neighbours needs more than k samples, but the data has {} (use a smaller k)",
                 self.k, points.n
             )));
         }
@@ -115,7 +115,12 @@ mod tests {
 
     #[test]
     fn finds_most_exact_neighbours_of_real_digits() {
-        let (images, _) = crate::experiments::builtin_mnist().unwrap();
+        // the real digits that ../shared holds (the same 10,000 that drlim-paper builds in)
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/data/mnist-10k/images-idx3-ubyte.gz"
+        );
+        let images = crate::data::load(path.as_ref()).unwrap();
         let n = 2000;
         let x: Vec<f32> = images.values[..n * 784].iter().map(|v| v / 255.0).collect();
         let p = Points::new(&x, 784);

@@ -6,10 +6,11 @@
 
 use rayon::prelude::*;
 
-use super::distance::Points;
-use super::{knn_indices, sq_distance, NeighbourGraph, NeighbourSource};
+use super::{knn_indices, NeighbourGraph, NeighbourSource};
 use crate::augment::{border_mean, warp, Affine, Augmentation, NO_ELASTIC};
 use crate::error::{Error, Result};
+use crate::points::sq_distance;
+use crate::points::Points;
 
 /// Each sample is a neighbour of its k nearest samples under the transformations (symmetrised).
 #[derive(Clone, Debug)]

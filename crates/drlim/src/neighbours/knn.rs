@@ -3,9 +3,9 @@
 
 use rayon::prelude::*;
 
-use super::distance::{block_rows, sq_dists_block, sq_norms, Points};
 use super::{NeighbourGraph, NeighbourSource};
 use crate::error::{Error, Result};
+use crate::points::{block_rows, sq_dists_block, sq_norms, Points};
 
 /// Each sample is a neighbour of its k nearest samples in input space (symmetrised).
 #[derive(Clone, Debug)]
@@ -25,7 +25,7 @@ impl NeighbourSource for KnnSource {
         }
         if self.k >= points.n {
             return Err(Error::param(format!(
-                "k = {} nearest neighbours needs more than k samples, but the data has {} (use a smaller --k)",
+                "k = {} nearest neighbours needs more than k samples, but the data has {} (use a smaller k)",
                 self.k, points.n
             )));
         }

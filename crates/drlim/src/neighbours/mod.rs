@@ -3,21 +3,22 @@
 //! [`NeighbourGraph`]: k nearest neighbours in input space (exact or HNSW), same label, a list of
 //! pairs, transformed copies, adjacency on a metadata grid, closeness in time, and unions.
 
-pub(crate) mod distance;
 mod graph;
+#[cfg(feature = "hnsw")]
 mod hnsw;
 mod invariant;
 mod knn;
 mod prior;
 
-pub use distance::{sq_distance, Points};
 pub use graph::NeighbourGraph;
+#[cfg(feature = "hnsw")]
 pub use hnsw::{hnsw_indices, recall, HnswKnnSource};
 pub use invariant::InvariantKnnSource;
 pub use knn::{knn_indices, KnnSource};
 pub use prior::{GridAdjacency, GridDim, PairList, SameLabel, Temporal, TransformGroups, Union};
 
 use crate::error::Result;
+use crate::points::Points;
 
 /// A source of prior knowledge about which samples are neighbours.
 pub trait NeighbourSource {

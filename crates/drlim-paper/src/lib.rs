@@ -2,17 +2,19 @@
 //! `assets/mnist-10k/README.md`) is embedded in the binary so that they run with no download.
 
 pub mod airplane;
+pub mod bench;
 pub mod mnist_10;
 pub mod mnist_4_9;
 pub mod mnist_shift;
+pub mod registry;
 pub mod render;
 pub mod scored;
 
-use crate::data::{idx_from_bytes, idx_labels_from_bytes, Dataset};
-use crate::error::Result;
+use drlim::data::{idx_from_bytes, idx_labels_from_bytes, Dataset};
+use drlim::Result;
 
-static MNIST_IMAGES: &[u8] = include_bytes!("../../assets/mnist-10k/images-idx3-ubyte.gz");
-static MNIST_LABELS: &[u8] = include_bytes!("../../assets/mnist-10k/labels-idx1-ubyte.gz");
+static MNIST_IMAGES: &[u8] = include_bytes!("../assets/mnist-10k/images-idx3-ubyte.gz");
+static MNIST_LABELS: &[u8] = include_bytes!("../assets/mnist-10k/labels-idx1-ubyte.gz");
 
 /// What a report says of its figures: `reading`, which was written looking at the default
 /// run's figures, when this run's metrics are in the range that makes it hold too
@@ -89,7 +91,7 @@ mod tests {
             let c = 27 - r;
             v[r * 28 + c] = 255.0;
         }
-        let d = Dataset::new("x", v, 1, vec![28, 28], crate::data::SourceDtype::U8).unwrap();
+        let d = Dataset::new("x", v, 1, vec![28, 28], drlim::data::SourceDtype::U8).unwrap();
         assert!(slant(&d)[0] > 0.5);
     }
 }

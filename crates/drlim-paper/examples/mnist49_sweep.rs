@@ -3,48 +3,27 @@
 //! `cargo run --release --example mnist49_sweep -- [epochs lr momentum neg_ratio
 //! optimizer(sgd|adam) batch margin seed lr_decay weight_decay]`.
 
-use drlim::eval::{knn_accuracy, trustworthiness};
-use drlim::experiments::{builtin_mnist, mnist_4_9};
-use drlim::model::Net;
-use drlim::neighbours::Points;
-use drlim::{fit, Device, EpochReport, FitOptions, Model, OptimizerKind, TrainObserver};
+use std::ops::ControlFlow;
+use std::time::Instant;
 
-struct Every {
-    split: mnist_4_9::Split,
-    every: usize,
-    config: Option<drlim::model::ModelConfig>,
+use drlim::model::Net;
+use drlim::{fit, Device, EpochReport, FitOptions, Model, OptimizerKind, TrainObserver};
+use drlim_paper::scored::{score, ScoreEvery};
+use drlim_paper::{builtin_mnist, mnist_4_9};
+
+/// Scores every 10 epochs and sums the weights of the last quarter of the epochs.
+struct Averaging<'a> {
+    every: ScoreEvery<'a>,
     avg_from: usize,
     sum: Vec<(String, Vec<usize>, Vec<f32>)>,
     count: usize,
+    last: Option<Model>,
 }
 
-impl Every {
-    fn report(&self, net: Net, what: &str) {
-        let model = Model {
-            net,
-            config: self.config.clone().unwrap(),
-        };
-        let tr = model.embed(&self.split.train, "train").unwrap();
-        let te = model.embed(&self.split.test, "test").unwrap();
-        let (tp, ep) = (Points::new(&tr, 2), Points::new(&te, 2));
-        let acc = knn_accuracy(
-            &tp,
-            &self.split.train_labels,
-            &ep,
-            &self.split.test_labels,
-            5,
-        )
-        .unwrap();
-        let px = model.config.input.normalisation.apply(&self.split.test);
-        let t = trustworthiness(&Points::new(&px, 784), &ep, 10).unwrap();
-        println!("{what} acc {acc:.4} trust {t:.4}");
-    }
-}
-
-impl TrainObserver for Every {
-    fn on_epoch(&mut self, r: &EpochReport, net: &Net) {
+impl TrainObserver for Averaging<'_> {
+    fn on_epoch(&mut self, r: &EpochReport, model: &Model) -> ControlFlow<()> {
         if r.epoch > self.avg_from {
-            let w = net.weights();
+            let w = model.net.weights();
             if self.sum.is_empty() {
                 self.sum = w;
             } else {
@@ -54,16 +33,8 @@ impl TrainObserver for Every {
             }
             self.count += 1;
         }
-        if !r.epoch.is_multiple_of(self.every) {
-            return;
-        }
-        let label = format!(
-            "epoch {:3} loss {:.5} ({:.0} pairs/s)",
-            r.epoch,
-            r.loss,
-            r.pairs_per_s()
-        );
-        self.report(net.clone(), &label);
+        self.last = Some(model.clone());
+        self.every.on_epoch(r, model)
     }
 }
 
@@ -87,44 +58,35 @@ fn main() {
     o.train.weight_decay = get(9, "0").parse().unwrap();
     let (images, labels) = builtin_mnist().unwrap();
     let split = mnist_4_9::split(&images, &labels, 0.7);
-    // the config is only known after fit: fit once for 1 epoch to get it
-    let mut probe = o.clone();
-    probe.train.epochs = 1;
-    let cfg = fit(
-        &split.train,
-        "train",
-        &probe,
-        &Device::flex(),
-        &mut drlim::Silent,
-    )
-    .unwrap()
-    .model
-    .config;
     println!("{o:?}");
     let avg_from = o.train.epochs - o.train.epochs / 4;
-    let mut obs = Every {
-        split,
-        every: 10,
-        config: Some(cfg),
+    let mut obs = Averaging {
+        every: ScoreEvery {
+            split: &split,
+            every: 10,
+            start: Instant::now(),
+        },
         avg_from,
         sum: vec![],
         count: 0,
+        last: None,
     };
-    let tr = obs.split.train.clone();
-    fit(&tr, "train", &o, &Device::flex(), &mut obs).unwrap();
+    fit(&split.train, &o, &Device::flex(), &mut obs).unwrap();
     let k = obs.count as f32;
     let avg: Vec<Vec<f32>> = obs
         .sum
         .iter()
         .map(|(_, _, v)| v.iter().map(|x| x / k).collect())
         .collect();
-    let arch = obs.config.clone().unwrap().architecture;
+    let last = obs.last.expect("at least one epoch");
     let names: Vec<String> = obs.sum.iter().map(|(n, _, _)| n.clone()).collect();
-    let net = Net::from_weights(&arch, &Device::flex(), |n| {
+    let net = Net::from_weights(&last.config.architecture, &Device::flex(), |n| {
         avg[names.iter().position(|m| m == n).unwrap()].clone()
     });
-    obs.report(
-        net,
-        &format!("averaged over the last {} epochs:", obs.count),
+    let averaged = Model { net, ..last };
+    let s = score(&averaged, &split).unwrap();
+    println!(
+        "averaged over the last {} epochs: acc {:.4} trust {:.4}",
+        obs.count, s.acc, s.trust
     );
 }

@@ -1,5 +1,6 @@
-//! Blocked squared Euclidean distances, ‖a‖² + ‖b‖² − 2a·b with the dot products from a GEMM:
-//! the kernel shared by the kNN graph and the evaluation metrics.
+//! Points in a space and the distances between them, shared by the neighbour graphs, the
+//! evaluation metrics and the plots: [`Points`], [`sq_distance`] and the blocked squared
+//! Euclidean distances ‖a‖² + ‖b‖² − 2a·b with the dot products from a GEMM.
 
 use gemm::{gemm, Parallelism};
 

@@ -1,19 +1,19 @@
 //! One fit on a digit split, scored the same way everywhere: test 5-NN accuracy against the
 //! training map and test trustworthiness@10 against the test pixels.
 
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use burn::tensor::Device;
 use serde::Serialize;
 
-use super::mnist_4_9::Split;
-use crate::error::Result;
-use crate::eval::{knn_accuracy, trustworthiness};
-use crate::neighbours::Points;
-use crate::plot::{scatter, Colouring};
-use crate::train::{LossKind, Negatives, TrainObserver};
-use crate::{fit, FitOptions, NetKind};
+use drlim::eval::{knn_accuracy, trustworthiness};
+use drlim::plot::{scatter, Colouring};
+use drlim::points::Points;
+use drlim::train::{LossKind, Negatives, TrainObserver};
+use drlim::{fit, Device, EpochReport, FitOptions, Model, NetKind, Result};
+
+use crate::mnist_4_9::Split;
 
 /// Figures of merit of one run.
 #[derive(Clone, Debug, Serialize)]
@@ -45,23 +45,19 @@ pub fn fit_and_score(
     options: &FitOptions,
     device: &Device,
     observer: &mut dyn TrainObserver,
-) -> Result<(Run, Vec<f32>, crate::Model)> {
+) -> Result<(Run, Vec<f32>, drlim::Model)> {
     let t0 = Instant::now();
-    let fitted = fit(&split.train, "mnist train", options, device, observer)?;
+    let fitted = fit(&split.train, options, device, observer)?;
     let fit_seconds = t0.elapsed().as_secs_f64();
-    if let Some(e) = fitted.diverged {
-        return Err(e);
-    }
+    fitted.outcome.check()?;
     let model = fitted.model;
-    let d = model.dim();
-    let train_emb = model.embed(&split.train, "mnist train")?;
     let t1 = Instant::now();
-    let test_emb = model.embed(&split.test, "mnist test")?;
+    let Score {
+        acc,
+        trust,
+        test_emb,
+    } = score(&model, split)?;
     let embed_seconds = t1.elapsed().as_secs_f64();
-    let (tr, te) = (Points::new(&train_emb, d), Points::new(&test_emb, d));
-    let acc = knn_accuracy(&tr, &split.train_labels, &te, &split.test_labels, 5)?;
-    let pixels = model.config.input.normalisation.apply(&split.test);
-    let trust = trustworthiness(&Points::new(&pixels, split.test.dim()), &te, 10)?;
     let run = Run {
         name: name.into(),
         setting: describe(options),
@@ -73,6 +69,63 @@ pub fn fit_and_score(
         embed_seconds,
     };
     Ok((run, test_emb, model))
+}
+
+/// How well a map of a digit split does, out of sample.
+pub struct Score {
+    /// Test 5-NN accuracy against the training map.
+    pub acc: f64,
+    /// Test trustworthiness@10 against the test pixels.
+    pub trust: f64,
+    /// The test map (`test.n × d`).
+    pub test_emb: Vec<f32>,
+}
+
+/// Maps both halves of `split` with `model` and scores the test map: 5-NN accuracy against the
+/// training map and trustworthiness@10 against the test pixels.
+pub fn score(model: &Model, split: &Split) -> Result<Score> {
+    let d = model.dim();
+    let train_emb = model.embed(&split.train)?;
+    let test_emb = model.embed(&split.test)?;
+    let (tr, te) = (Points::new(&train_emb, d), Points::new(&test_emb, d));
+    let acc = knn_accuracy(&tr, &split.train_labels, &te, &split.test_labels, 5)?;
+    let pixels = model.config.input.normalisation.apply(&split.test);
+    let trust = trustworthiness(&Points::new(&pixels, split.test.dim()), &te, 10)?;
+    Ok(Score {
+        acc,
+        trust,
+        test_emb,
+    })
+}
+
+/// A tuning aid: prints the [`score`] of the map every `every` epochs while it trains.
+pub struct ScoreEvery<'a> {
+    /// The digits to score on.
+    pub split: &'a Split,
+    /// Epochs between two scores.
+    pub every: usize,
+    /// When training started.
+    pub start: Instant,
+}
+
+impl TrainObserver for ScoreEvery<'_> {
+    fn on_epoch(&mut self, r: &EpochReport, model: &Model) -> ControlFlow<()> {
+        if r.epoch.is_multiple_of(self.every) {
+            match score(model, self.split) {
+                Ok(s) => println!(
+                    "epoch {:3} loss {:.5} ({:.0} pairs/s) acc {:.4} trust {:.4} ({:.0}s)",
+                    r.epoch,
+                    r.loss,
+                    r.pairs_per_s(),
+                    s.acc,
+                    s.trust,
+                    self.start.elapsed().as_secs_f64()
+                ),
+                Err(e) => println!("epoch {}: {e}", r.epoch),
+            }
+        }
+        ControlFlow::Continue(())
+    }
 }
 
 /// The setting in words, for the report.
@@ -118,7 +171,7 @@ pub fn write_test_map(
     title: &str,
 ) -> Result<Vec<PathBuf>> {
     let p = out.join(format!("{stem}-test-embedding.npy"));
-    crate::output::write_matrix(&p, embedding, split.test.n, dim)?;
+    drlim::output::write_matrix(&p, embedding, split.test.n, dim)?;
     let mut files = vec![p];
     for ext in ["png", "svg"] {
         let p = out.join(format!("{stem}-test-by-digit.{ext}"));

@@ -6,31 +6,27 @@
 //! same-pose pairs; `split=image` holds out 312 random views instead of 52 whole poses; `down=F`
 //! averages F×F pixel blocks (smaller inputs).
 
+use std::ops::ControlFlow;
+
 use drlim::data::NormaliseMode;
-use drlim::experiments::airplane::{self, AirplaneData};
-use drlim::model::Net;
 use drlim::neighbours::{NeighbourSource, SameLabel, Union};
 use drlim::{EpochReport, Model, NetKind, OptimizerKind, TrainObserver};
+use drlim_paper::airplane::{self, AirplaneData};
 
 struct Every<'a> {
     data: &'a AirplaneData,
     every: usize,
-    config: Option<drlim::model::ModelConfig>,
-    last: Option<Net>,
+    last: Option<Model>,
 }
 
 impl TrainObserver for Every<'_> {
-    fn on_epoch(&mut self, r: &EpochReport, net: &Net) {
-        self.last = Some(net.clone());
+    fn on_epoch(&mut self, r: &EpochReport, model: &Model) -> ControlFlow<()> {
+        self.last = Some(model.clone());
         if !r.epoch.is_multiple_of(self.every) {
-            return;
+            return ControlFlow::Continue(());
         }
-        let model = Model {
-            net: net.clone(),
-            config: self.config.clone().unwrap(),
-        };
-        let etr = model.embed(&self.data.train, "train").unwrap();
-        let ete = model.embed(&self.data.test, "test").unwrap();
+        let etr = model.embed(&self.data.train).unwrap();
+        let ete = model.embed(&self.data.test).unwrap();
         let m = airplane::measure(self.data, "", 0, &etr, &ete).unwrap();
         let on_train = AirplaneData {
             train: self.data.train.clone(),
@@ -49,6 +45,7 @@ impl TrainObserver for Every<'_> {
             m.median_elevation_error,
             m.lighting_knn5_accuracy
         );
+        ControlFlow::Continue(())
     }
 }
 
@@ -102,24 +99,9 @@ fn main() {
     } else {
         Box::new(grid)
     };
-    // the model config (normalisation) is known after fit: fit 1 epoch to get it
-    let mut probe = o.clone();
-    probe.train.epochs = 1;
-    let cfg = drlim::fit_with(
-        &data.train,
-        "train",
-        &probe,
-        source.as_ref(),
-        &drlim::Device::flex(),
-        &mut drlim::Silent,
-    )
-    .unwrap()
-    .model
-    .config;
     let mut obs = Every {
         data: &data,
         every: get("every", "50").parse().unwrap(),
-        config: Some(cfg),
         last: None,
     };
     let t = std::time::Instant::now();
@@ -134,19 +116,15 @@ fn main() {
     .unwrap();
     println!("{run:?} in {:.0}s", t.elapsed().as_secs_f64());
     if let Some(dir) = kv.get("plots") {
-        let net = obs.last.clone().expect("trained");
-        let model = Model {
-            net,
-            config: obs.config.clone().unwrap(),
-        };
+        let model = obs.last.clone().expect("trained");
         for (what, d, meta) in [
             ("train", &data.train, &data.train_meta),
             ("test", &data.test, &data.test_meta),
         ] {
-            let e = model.embed(d, what).unwrap();
+            let e = model.embed(d).unwrap();
             let az: Vec<f32> = meta.iter().map(|m| m[0] as f32).collect();
             let el: Vec<f32> = meta.iter().map(|m| m[1] as f32).collect();
-            let p = drlim::neighbours::Points::new(&e, 3);
+            let p = drlim::points::Points::new(&e, 3);
             for (name, c) in [
                 (
                     "azimuth",

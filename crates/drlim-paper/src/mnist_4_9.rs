@@ -7,17 +7,19 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use burn::tensor::Device;
+use drlim::Device;
 use serde::Serialize;
 
 use super::scored::{fit_and_score, write_test_map, Run};
-use crate::data::Dataset;
-use crate::error::{Error, Result};
-use crate::eval::{knn_accuracy, pair_distances, trustworthiness, PairDistances};
-use crate::neighbours::Points;
-use crate::plot::{scatter, scatter_thumbnails, Colouring, Thumbnails};
-use crate::train::TrainObserver;
-use crate::{fit, FitOptions};
+use crate::builtin_mnist;
+use crate::registry::{Outcome, Settings};
+use drlim::data::Dataset;
+use drlim::eval::{knn_accuracy, pair_distances, trustworthiness, PairDistances};
+use drlim::plot::{scatter, scatter_thumbnails, Colouring, Thumbnails};
+use drlim::points::Points;
+use drlim::train::TrainObserver;
+use drlim::{fit, FitOptions};
+use drlim::{Error, Result};
 
 /// The 4-vs-9 train/test split.
 pub struct Split {
@@ -45,9 +47,9 @@ pub fn split_digits(images: &Dataset, labels: &[i64], digits: &[i64], train_frac
     let n_train = (train_frac * idx.len() as f64).floor() as usize;
     let (tr, te) = idx.split_at(n_train);
     Split {
-        train: images.select(tr),
+        train: images.select(tr).named("built-in digits (train split)"),
         train_labels: tr.iter().map(|&i| labels[i]).collect(),
-        test: images.select(te),
+        test: images.select(te).named("built-in digits (test split)"),
         test_labels: te.iter().map(|&i| labels[i]).collect(),
     }
 }
@@ -134,16 +136,14 @@ pub fn run(
 ) -> Result<Report> {
     std::fs::create_dir_all(out).map_err(|e| Error::output(out, e))?;
     let t0 = Instant::now();
-    let fitted = fit(&split.train, "mnist 4-9 train", options, device, observer)?;
+    let fitted = fit(&split.train, options, device, observer)?;
     let fit_seconds = t0.elapsed().as_secs_f64();
-    if let Some(e) = fitted.diverged {
-        return Err(e);
-    }
+    fitted.outcome.check()?;
     let model = fitted.model;
     let d = model.dim();
-    let train_emb = model.embed(&split.train, "mnist 4-9 train")?;
+    let train_emb = model.embed(&split.train)?;
     let t1 = Instant::now();
-    let test_emb = model.embed(&split.test, "mnist 4-9 test")?;
+    let test_emb = model.embed(&split.test)?;
     let embed_seconds = t1.elapsed().as_secs_f64();
 
     let (tr, te) = (Points::new(&train_emb, d), Points::new(&test_emb, d));
@@ -163,7 +163,7 @@ pub fn run(
         ("test_embedding.npy", &test_emb),
     ] {
         let p = out.join(name);
-        crate::output::write_matrix(&p, e, e.len() / d, d)?;
+        drlim::output::write_matrix(&p, e, e.len() / d, d)?;
         files.push(p);
     }
     // one metadata row per point, in the embeddings' order
@@ -178,7 +178,7 @@ pub fn run(
             .zip(slants)
             .map(|(&l, &s)| vec![l as f64, s as f64])
             .collect();
-        crate::output::write_csv(&p, &["digit", "slant"], &rows)?;
+        drlim::output::write_csv(&p, &["digit", "slant"], &rows)?;
         files.push(p);
     }
     for ext in ["png", "svg"] {
@@ -247,11 +247,11 @@ pub fn run(
         files: files.clone(),
     };
     let p = out.join("metrics.json");
-    crate::output::write_bytes(&p, &serde_json::to_vec_pretty(&report).expect("serialises"))?;
+    drlim::output::write_bytes(&p, &serde_json::to_vec_pretty(&report).expect("serialises"))?;
     let mut report = report;
     report.files.push(p);
     let p = out.join("report.md");
-    crate::output::write_bytes(&p, markdown(&report, options).as_bytes())?;
+    drlim::output::write_bytes(&p, markdown(&report, options).as_bytes())?;
     report.files.push(p);
     Ok(report)
 }
@@ -270,7 +270,7 @@ pub fn slant_knn_r2(e: &Points, labels: &[i64], values: &[f32], k: usize) -> f64
         }
         let coords: Vec<f32> = idx.iter().flat_map(|&i| e.row(i).iter().copied()).collect();
         let p = Points::new(&coords, e.dim);
-        let nb = crate::neighbours::knn_indices(&p, &p, k, true);
+        let nb = drlim::neighbours::knn_indices(&p, &p, k, true);
         let v: Vec<f64> = idx.iter().map(|&i| values[i] as f64).collect();
         let mean = v.iter().sum::<f64>() / v.len() as f64;
         let (mut res, mut tot) = (0.0, 0.0);
@@ -350,6 +350,48 @@ fn markdown(r: &Report, o: &FitOptions) -> String {
         );
     }
     s
+}
+
+/// The registry's entry point: the paper's run with the library's defaults and, unless
+/// `settings.variant` is off, the run with declared invariances ([`invariance_options`]), on the
+/// built-in digits.
+pub fn perform(
+    settings: &Settings,
+    out: &Path,
+    device: &Device,
+    observer: &mut dyn TrainObserver,
+) -> Result<Outcome> {
+    let (images, labels) = builtin_mnist()?;
+    let options = settings.apply(FitOptions::default());
+    let inv = settings
+        .variant
+        .then(|| settings.apply(invariance_options()));
+    let r = run(
+        &split(&images, &labels, 0.7),
+        &options,
+        inv.as_ref(),
+        out,
+        device,
+        observer,
+    )?;
+    let mut lines = vec![format!(
+        "mnist-4-9: test 5-NN accuracy {:.5}, trustworthiness {:.5}, slant smoothness R² {:.3}, fit {:.0}s",
+        r.test_knn5_accuracy, r.test_trustworthiness10, r.test_slant_knn_r2, r.fit_seconds
+    )];
+    if let Some(i) = &r.invariances {
+        lines.push(format!(
+            "mnist-4-9 with declared invariances: test 5-NN accuracy {:.5}, trustworthiness {:.5}, fit {:.0}s",
+            i.test_knn5_accuracy, i.test_trustworthiness10, i.fit_seconds
+        ));
+    }
+    Ok(Outcome {
+        lines,
+        headline: format!(
+            "test 5-NN accuracy {:.3} (target ≥ {TARGET_ACCURACY}), trustworthiness@10 {:.4} (target ≥ {TARGET_TRUSTWORTHINESS})",
+            r.test_knn5_accuracy, r.test_trustworthiness10
+        ),
+        targets_met: r.targets_met(),
+    })
 }
 
 #[cfg(test)]

@@ -6,12 +6,11 @@ use std::time::{Duration, Instant};
 
 use rand::{Rng, SeedableRng};
 
-use crate::error::Result;
-use crate::fast::fast_net;
-use crate::model::{input_image, Architecture, Net};
-use crate::pairs::Pair;
-use crate::train::{new_stepper, uses_fast_path, Batches, TrainConfig};
-use burn::tensor::Device;
+use drlim::fast::fast_net;
+use drlim::model::{input_image, Architecture, Net};
+use drlim::pairs::Pair;
+use drlim::train::{stepper, uses_fast_path, TrainConfig};
+use drlim::{Device, Result};
 
 /// One measured configuration.
 #[derive(Clone, Debug)]
@@ -70,8 +69,7 @@ pub fn train_throughput(
     let shape: &[usize] = if dim == 784 { &[28, 28] } else { &[dim] };
     let image = input_image(arch, shape);
     let device = Device::flex();
-    let batches = Batches::new(&inputs, dim, image, &config)?;
-    let mut stepper = new_stepper(arch, batches, &device);
+    let mut stepper = stepper(arch, &inputs, image, &config, &device)?;
     run_for(warmup, || {
         stepper.step(&pairs, config.lr);
     });
@@ -107,7 +105,7 @@ pub fn infer_throughput(arch: &Architecture, batch: usize, warmup: f64, seconds:
 /// Single-precision GEMM speed (GFLOP/s) of an n×n by n×n product on all threads: the peak
 /// that the fast path is measured against.
 pub fn sgemm_gflops(n: usize, warmup: f64, seconds: f64) -> f64 {
-    use crate::fast::gemm::{matmul, Mat};
+    use drlim::fast::gemm::{matmul, Mat};
     let a: Vec<f32> = (0..n * n).map(|i| (i % 7) as f32 * 0.1).collect();
     let b: Vec<f32> = (0..n * n).map(|i| (i % 5) as f32 * 0.1).collect();
     let mut c = vec![0f32; n * n];
@@ -153,9 +151,9 @@ mod tests {
         assert!(t.fast_path && t.steps >= 1 && t.train_pairs_per_s > 0.0);
         // with augmentation and in-batch non-neighbours
         let aug = TrainConfig {
-            augment: Some(crate::Augmentation::parse("shift=2,rotate=10,elastic=1").unwrap()),
-            negatives: crate::Negatives::Batch,
-            loss: crate::LossKind::CauchyInfonce,
+            augment: Some(drlim::Augmentation::parse("shift=2,rotate=10,elastic=1").unwrap()),
+            negatives: drlim::Negatives::Batch,
+            loss: drlim::LossKind::CauchyInfonce,
             ..TrainConfig::default()
         };
         let t = train_throughput(&Architecture::Conv { dim: 2 }, 4, &aug, 0.0, 0.01).unwrap();
@@ -166,7 +164,7 @@ mod tests {
             dim: 2,
         };
         let burn = TrainConfig {
-            engine: crate::Engine::Burn,
+            engine: drlim::Engine::Burn,
             ..TrainConfig::default()
         };
         let t = train_throughput(&mlp, 4, &burn, 0.0, 0.01).unwrap();

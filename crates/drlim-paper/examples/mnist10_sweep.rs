@@ -7,63 +7,9 @@
 
 use std::time::Instant;
 
-use drlim::eval::{knn_accuracy, trustworthiness};
-use drlim::experiments::{builtin_mnist, mnist_4_9};
-use drlim::model::Net;
-use drlim::neighbours::Points;
-use drlim::{
-    fit, Augmentation, Device, EpochReport, FitOptions, LossKind, Model, Negatives, NetKind,
-    TrainObserver,
-};
-
-struct Every {
-    split: mnist_4_9::Split,
-    every: usize,
-    config: Option<drlim::model::ModelConfig>,
-    start: Instant,
-}
-
-impl Every {
-    fn report(&self, net: Net, what: &str) {
-        let model = Model {
-            net,
-            config: self.config.clone().unwrap(),
-        };
-        let d = model.dim();
-        let tr = model.embed(&self.split.train, "train").unwrap();
-        let te = model.embed(&self.split.test, "test").unwrap();
-        let (tp, ep) = (Points::new(&tr, d), Points::new(&te, d));
-        let acc = knn_accuracy(
-            &tp,
-            &self.split.train_labels,
-            &ep,
-            &self.split.test_labels,
-            5,
-        )
-        .unwrap();
-        let px = model.config.input.normalisation.apply(&self.split.test);
-        let t = trustworthiness(&Points::new(&px, 784), &ep, 10).unwrap();
-        println!(
-            "{what} acc {acc:.4} trust {t:.4} ({:.0}s)",
-            self.start.elapsed().as_secs_f64()
-        );
-    }
-}
-
-impl TrainObserver for Every {
-    fn on_epoch(&mut self, r: &EpochReport, net: &Net) {
-        if !r.epoch.is_multiple_of(self.every) {
-            return;
-        }
-        let label = format!(
-            "epoch {:3} loss {:.5} ({:.0} pairs/s)",
-            r.epoch,
-            r.loss,
-            r.pairs_per_s()
-        );
-        self.report(net.clone(), &label);
-    }
-}
+use drlim::{fit, Augmentation, Device, FitOptions, LossKind, Negatives, NetKind};
+use drlim_paper::scored::{score, ScoreEvery};
+use drlim_paper::{builtin_mnist, mnist_4_9};
 
 fn main() {
     let args: Vec<(String, String)> = std::env::args()
@@ -130,25 +76,17 @@ fn main() {
         split.train_labels.truncate(idx.len());
     }
     println!("{args:?} train {} test {}", split.train.n, split.test.n);
-    let mut probe = o.clone();
-    probe.train.epochs = 1;
-    probe.train.augment = None;
-    probe.train.negatives = Negatives::Random;
-    probe.train.loss = LossKind::Contrastive;
-    probe.knn_method = drlim::KnnMethod::Exact;
-    let small = split.train.select(&(0..50).collect::<Vec<_>>());
-    let cfg = fit(&small, "train", &probe, &Device::flex(), &mut drlim::Silent)
-        .unwrap()
-        .model
-        .config;
-    let mut obs = Every {
-        split,
+    let mut obs = ScoreEvery {
+        split: &split,
         every: get("every", "5").parse().unwrap(),
-        config: Some(cfg),
         start: Instant::now(),
     };
-    let tr = obs.split.train.clone();
-    let fitted = fit(&tr, "train", &o, &Device::flex(), &mut obs).unwrap();
-    println!("fit {:.0}s", obs.start.elapsed().as_secs_f64());
-    obs.report(fitted.model.net, "final");
+    let fitted = fit(&split.train, &o, &Device::flex(), &mut obs).unwrap();
+    let s = score(&fitted.model, &split).unwrap();
+    println!(
+        "final acc {:.4} trust {:.4}, fit {:.0}s",
+        s.acc,
+        s.trust,
+        obs.start.elapsed().as_secs_f64()
+    );
 }

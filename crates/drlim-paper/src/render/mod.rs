@@ -12,7 +12,7 @@ mod raster;
 pub use mesh::{airplane, Triangle};
 pub use raster::{render, Camera, Lights};
 
-use crate::data::{Dataset, SourceDtype};
+use drlim::data::{Dataset, SourceDtype};
 
 /// Image side in pixels.
 pub const SIDE: usize = 96;
@@ -68,8 +68,8 @@ pub fn airplane_set() -> AirplaneSet {
 /// the renderer must have: neighbours share the lighting far more often than the pose.
 pub fn nearest_neighbour_agreement(set: &AirplaneSet) -> (f64, f64) {
     let x: Vec<f32> = set.images.values.iter().map(|v| v / 255.0).collect();
-    let p = crate::neighbours::Points::new(&x, SIDE * SIDE);
-    let nn = crate::neighbours::knn_indices(&p, &p, 1, true);
+    let p = drlim::points::Points::new(&x, SIDE * SIDE);
+    let nn = drlim::neighbours::knn_indices(&p, &p, 1, true);
     let n = set.metadata.len() as f64;
     let m = &set.metadata;
     let light = nn
@@ -89,13 +89,13 @@ pub fn nearest_neighbour_agreement(set: &AirplaneSet) -> (f64, f64) {
 
 /// Writes `images.npy` (u8, 972 × 96 × 96), `metadata.csv` (azimuth, elevation, lighting) and
 /// `sheet.png` (elevation 30°: one row per lighting, one column per azimuth) into `out`.
-pub fn export(set: &AirplaneSet, out: &std::path::Path) -> crate::Result<Vec<std::path::PathBuf>> {
-    use crate::error::Error;
+pub fn export(set: &AirplaneSet, out: &std::path::Path) -> drlim::Result<Vec<std::path::PathBuf>> {
+    use drlim::Error;
     use npyz::WriterBuilder;
     std::fs::create_dir_all(out).map_err(|e| Error::output(out, e))?;
     let n = set.images.n as u64;
     let npy = out.join("images.npy");
-    crate::output::write_atomic(&npy, |w| {
+    drlim::output::write_atomic(&npy, |w| {
         let mut wr = npyz::WriteOptions::<u8>::new()
             .default_dtype()
             .shape(&[n, SIDE as u64, SIDE as u64])
@@ -110,7 +110,7 @@ pub fn export(set: &AirplaneSet, out: &std::path::Path) -> crate::Result<Vec<std
         .iter()
         .map(|m| m.map(|v| v as f64).to_vec())
         .collect();
-    crate::output::write_csv(&csv, &["azimuth", "elevation", "lighting"], &rows)?;
+    drlim::output::write_csv(&csv, &["azimuth", "elevation", "lighting"], &rows)?;
     let sheet = out.join("sheet.png");
     let (cols, rows) = (AZIMUTHS.len(), LIGHTINGS);
     let mut pixels = vec![0u8; cols * SIDE * rows * SIDE];
@@ -126,7 +126,7 @@ pub fn export(set: &AirplaneSet, out: &std::path::Path) -> crate::Result<Vec<std
             }
         }
     }
-    crate::plot::grey_png(&sheet, &pixels, cols * SIDE, rows * SIDE)?;
+    drlim::plot::grey_png(&sheet, &pixels, cols * SIDE, rows * SIDE)?;
     Ok(vec![npy, csv, sheet])
 }
 

@@ -1,0 +1,168 @@
+//! One registry of the experiments. Each declares here, once, its name, what it shows, whether
+//! the demo runs it, how many epochs a quick run and the demo take, and which function runs it;
+//! that function (in the experiment's own module) knows its default options, its headline and
+//! its targets. `drlim experiment`, `drlim demo`, the demo's index and the help text all read
+//! this list, so a new experiment is one entry here and one module.
+
+use std::path::Path;
+
+use drlim::{Device, FitOptions, Result, TrainObserver};
+
+use crate::airplane::SplitBy;
+use crate::{airplane, mnist_10, mnist_4_9, mnist_shift};
+
+/// What one run of an experiment changes from its defaults.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Epochs of each training run (`None`: the experiment's own).
+    pub epochs: Option<usize>,
+    /// Learning rate of each training run (`None`: the experiment's own).
+    pub lr: Option<f64>,
+    /// Seed.
+    pub seed: u64,
+    /// The airplane's split.
+    pub split: SplitBy,
+    /// Also run the experiment's variant beyond the paper, where it has one (mnist-4-9's run
+    /// with declared invariances).
+    pub variant: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            epochs: None,
+            lr: None,
+            seed: 0,
+            split: SplitBy::Pose,
+            variant: true,
+        }
+    }
+}
+
+impl Settings {
+    /// `o` with these epochs, learning rate and seed.
+    pub fn apply(&self, mut o: FitOptions) -> FitOptions {
+        o.train.epochs = self.epochs.unwrap_or(o.train.epochs);
+        o.train.lr = self.lr.unwrap_or(o.train.lr);
+        o.train.seed = self.seed;
+        o
+    }
+}
+
+/// What one experiment found: the lines to print and one row for the demo's index.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    /// Summary lines.
+    pub lines: Vec<String>,
+    /// The headline figures against the targets, one markdown table cell.
+    pub headline: String,
+    /// Whether every target of the experiment was met.
+    pub targets_met: bool,
+}
+
+/// Runs an experiment into a folder (writing its figures, `metrics.json` and `report.md`).
+pub type RunFn = fn(&Settings, &Path, &Device, &mut dyn TrainObserver) -> Result<Outcome>;
+
+/// One experiment, declared once.
+pub struct Experiment {
+    /// Its name on the command line and its folder in the demo.
+    pub name: &'static str,
+    /// What it reproduces and shows, in one line (help text, demo index).
+    pub about: &'static str,
+    /// Whether `drlim demo` runs it (the paper's experiments).
+    pub in_demo: bool,
+    /// Epochs of each run in the demo (lighter than the full experiment, which
+    /// `drlim experiment` runs); `None`: the experiment's own.
+    pub demo_epochs: Option<usize>,
+    /// Epochs of each run in `drlim demo --quick` (a pipeline check, not the paper's results).
+    pub quick_epochs: usize,
+    /// Whether it takes the airplane's `split` setting.
+    pub takes_split: bool,
+    /// Whether it has a variant beyond the paper that `Settings::variant` turns off.
+    pub has_variant: bool,
+    /// How it runs.
+    pub run: RunFn,
+}
+
+/// Every experiment, in the demo's order.
+pub static EXPERIMENTS: [Experiment; 4] = [
+    Experiment {
+        name: "mnist-4-9",
+        about: "§4.1, Figure 4: MNIST 4s and 9s, 5 nearest Euclidean neighbours, convnet → 2-D, test digits mapped out of sample",
+        in_demo: true,
+        demo_epochs: None,
+        quick_epochs: 8,
+        takes_split: false,
+        has_variant: true,
+        run: mnist_4_9::perform,
+    },
+    Experiment {
+        name: "mnist-shift",
+        about: "§4.2, Figures 5–7: the digits shifted by −6, −3, +3, +6 pixels; Euclidean neighbours vs prior knowledge",
+        in_demo: true,
+        demo_epochs: None,
+        quick_epochs: 2,
+        takes_split: false,
+        has_variant: false,
+        run: mnist_shift::perform,
+    },
+    Experiment {
+        name: "airplane",
+        about: "§4.3, Figures 8–9: NORB-like airplane views, neighbours = adjacent poses whatever the lighting, 2-layer net → 3-D",
+        in_demo: true,
+        demo_epochs: None,
+        quick_epochs: 15,
+        takes_split: true,
+        has_variant: false,
+        run: airplane::perform,
+    },
+    Experiment {
+        name: "mnist-10",
+        about: "beyond the paper: all ten digits (7,000 / 3,000), the paper's defaults against declared invariances (augmented copies as neighbours, in-batch non-neighbours), no labels used",
+        in_demo: false,
+        demo_epochs: None,
+        quick_epochs: 2,
+        takes_split: false,
+        has_variant: false,
+        run: mnist_10::perform,
+    },
+];
+
+/// The experiment called `name`.
+pub fn find(name: &str) -> Option<&'static Experiment> {
+    EXPERIMENTS.iter().find(|e| e.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_found() {
+        for e in &EXPERIMENTS {
+            assert!(std::ptr::eq(find(e.name).unwrap(), e), "{}", e.name);
+        }
+        assert!(find("mnist-5-6").is_none());
+        let demo: Vec<_> = EXPERIMENTS
+            .iter()
+            .filter(|e| e.in_demo)
+            .map(|e| e.name)
+            .collect();
+        assert_eq!(demo, ["mnist-4-9", "mnist-shift", "airplane"]);
+    }
+
+    #[test]
+    fn settings_override_only_what_they_name() {
+        let base = FitOptions::default();
+        let o = Settings {
+            epochs: Some(3),
+            seed: 7,
+            ..Settings::default()
+        }
+        .apply(base.clone());
+        assert_eq!(
+            (o.train.epochs, o.train.lr, o.train.seed),
+            (3, base.train.lr, 7)
+        );
+    }
+}

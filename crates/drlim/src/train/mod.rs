@@ -1,0 +1,569 @@
+//! Training: a Siamese pass (both arms through the same weights, as one batched forward of the
+//! 2B inputs), the contrastive loss (or an in-batch loss), and SGD with momentum (or Adam) with
+//! a per-epoch learning-rate decay. Progress goes to a [`TrainObserver`], which may stop it; the
+//! library prints nothing.
+//!
+//! - [`config`]: the settings and their defaults;
+//! - [`observer`]: what training reports, and how an observer stops it;
+//! - [`batches`]: the inputs of a batch of pairs and the loss, shared by both implementations;
+//! - [`stepper`]: one optimisation step, by burn ([`burn_step`]) or the fast CPU path
+//!   ([`fast_step`]), and the rule that chooses;
+//! - this module: the loop over epochs, and how it ended ([`Outcome`]).
+
+mod batches;
+mod burn_step;
+pub mod config;
+mod fast_step;
+pub mod observer;
+pub mod stepper;
+
+use std::ops::ControlFlow;
+use std::time::Instant;
+
+use burn::tensor::Device;
+
+use crate::error::{Error, Result};
+use crate::mapping::Model;
+use crate::model::{input_image, ModelConfig};
+use crate::neighbours::NeighbourGraph;
+use crate::pairs::{PairCounts, PairSampler};
+
+pub use config::{defaults, Engine, LossKind, Negatives, OptimizerKind, TrainConfig};
+pub use observer::{EpochReport, Silent, TrainObserver};
+pub use stepper::{stepper, uses_fast_path, Stepper};
+
+/// How training ended.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Outcome {
+    /// Every epoch ran.
+    Completed,
+    /// An observer stopped training; the model is the one after the last complete epoch.
+    Stopped {
+        /// Epochs completed.
+        epochs: usize,
+    },
+    /// The loss (or a weight) stopped being finite; the model is the last good one (the one
+    /// after the last complete epoch, or the initial network if the first epoch diverged).
+    Diverged {
+        /// The epoch (1-based) in which it happened.
+        epoch: usize,
+        /// The offending loss value (NaN when a weight, not the loss, stopped being finite).
+        loss: f32,
+    },
+}
+
+impl Outcome {
+    /// The one place where a divergence becomes an error ([`Error::Diverged`]); a completed
+    /// or stopped run is `Ok`.
+    pub fn check(&self) -> Result<()> {
+        match *self {
+            Outcome::Diverged { epoch, loss } => Err(Error::Diverged { epoch, loss }),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The result of training.
+pub struct Trained {
+    /// The trained mapping: after a stop or a divergence, the last good one.
+    pub model: Model,
+    /// One report per completed epoch.
+    pub history: Vec<EpochReport>,
+    /// How training ended.
+    pub outcome: Outcome,
+}
+
+/// The model config of `template` with its training record brought up to date: epochs
+/// completed, final loss, and the divergence (if any).
+fn record(
+    template: &ModelConfig,
+    history: &[EpochReport],
+    diverged: Option<&Error>,
+) -> ModelConfig {
+    let mut config = template.clone();
+    if let Some(t) = config.training.as_object_mut() {
+        t.insert("epochs_completed".into(), history.len().into());
+        t.insert("final_loss".into(), history.last().map(|r| r.loss).into());
+        t.insert("diverged".into(), diverged.map(|e| e.to_string()).into());
+    }
+    config
+}
+
+/// Trains a fresh network of `template.architecture` (seeded by `config.seed`) on the prepared
+/// `inputs` (`n × input_dim`, row-major, prepared by `template.input`) with the neighbour pairs
+/// of `graph`, on `device`. `template` is the model's config before training; its training
+/// record is completed as epochs end. Geometric augmentations take the rows as the images that
+/// `template.input` describes.
+pub fn train(
+    template: &ModelConfig,
+    inputs: &[f32],
+    graph: &NeighbourGraph,
+    config: &TrainConfig,
+    device: &Device,
+    observer: &mut dyn TrainObserver,
+) -> Result<Trained> {
+    config.validate()?;
+    let arch = &template.architecture;
+    let dim = arch.input_dim();
+    assert_eq!(
+        inputs.len(),
+        graph.n() * dim,
+        "inputs must hold one row per graph vertex"
+    );
+    let augment_pairs = if config.augment.is_some() {
+        config.augment_pairs
+    } else {
+        0
+    };
+    let neg_ratio = match config.negatives {
+        Negatives::Random => config.neg_ratio,
+        Negatives::Batch => 0.0,
+    };
+    let mut sampler = PairSampler::new(graph, neg_ratio, augment_pairs, config.seed)?;
+    let image = input_image(arch, &template.input.shape);
+    let mut stepper = stepper(arch, inputs, image, config, device)?;
+    let mut history = Vec::with_capacity(config.epochs);
+    let model = |net, history: &[EpochReport], diverged: Option<&Error>| Model {
+        net,
+        config: record(template, history, diverged),
+    };
+    let mut last_good = stepper.net();
+    observer.on_pairs(&PairCounts {
+        in_batch_non_neighbours: config.negatives == Negatives::Batch,
+        ..sampler.counts()
+    });
+    observer.on_start(config.epochs, sampler.pairs_per_epoch());
+    let mut outcome = Outcome::Completed;
+    'epochs: for epoch in 1..=config.epochs {
+        let start = Instant::now();
+        let lr = config.lr_at(epoch);
+        let pairs = sampler.epoch();
+        let (mut total, mut done) = (0f64, 0usize);
+        for chunk in pairs.chunks(config.batch) {
+            let value = stepper.step(chunk, lr);
+            if !value.is_finite() {
+                outcome = Outcome::Diverged { epoch, loss: value };
+                break 'epochs;
+            }
+            total += value as f64 * chunk.len() as f64;
+            done += chunk.len();
+            let mean = (total / done as f64) as f32;
+            if observer
+                .on_progress(epoch, done, pairs.len(), mean)
+                .is_break()
+            {
+                outcome = Outcome::Stopped { epochs: epoch - 1 };
+                break 'epochs;
+            }
+        }
+        if !stepper.is_finite() {
+            outcome = Outcome::Diverged {
+                epoch,
+                loss: f32::NAN,
+            };
+            break;
+        }
+        let report = EpochReport {
+            epoch,
+            loss: (total / done as f64) as f32,
+            lr,
+            pairs: done,
+            seconds: start.elapsed().as_secs_f64(),
+        };
+        history.push(report);
+        let after = model(stepper.net(), &history, None);
+        let flow = observer.on_epoch(history.last().expect("just pushed"), &after);
+        last_good = after.net;
+        if flow == ControlFlow::Break(()) {
+            if epoch < config.epochs {
+                outcome = Outcome::Stopped { epochs: epoch };
+            }
+            break;
+        }
+    }
+    let diverged = outcome.check().err();
+    Ok(Trained {
+        model: model(last_good, &history, diverged.as_ref()),
+        history,
+        outcome,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::augment::Augmentation;
+    use crate::data::{Normalisation, SourceDtype};
+    use crate::model::{Architecture, InputSpec, Net};
+    use crate::neighbours::{KnnSource, NeighbourSource};
+    use crate::points::Points;
+
+    /// Trains `arch` on prepared `inputs`, the rows being `image`-shaped images or vectors.
+    fn train_on(
+        arch: &Architecture,
+        inputs: &[f32],
+        image: Option<(usize, usize)>,
+        g: &NeighbourGraph,
+        config: &TrainConfig,
+        observer: &mut dyn TrainObserver,
+    ) -> Trained {
+        let template = ModelConfig {
+            drlim_version: "test".into(),
+            architecture: arch.clone(),
+            input: InputSpec {
+                shape: image.map_or(vec![arch.input_dim()], |(h, w)| vec![h, w]),
+                dtype: SourceDtype::F32,
+                normalisation: Normalisation::None,
+            },
+            seed: config.seed,
+            training: serde_json::json!({}),
+        };
+        train(&template, inputs, g, config, &Device::flex(), observer).unwrap()
+    }
+
+    /// Two noisy clusters in 8-D, far apart.
+    fn blobs(n: usize) -> Vec<f32> {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        (0..n)
+            .flat_map(|i| {
+                let c = if i % 2 == 0 { 1.0 } else { -1.0 };
+                (0..8)
+                    .map(|_| c + 0.3 * (rng.random::<f32>() - 0.5))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    fn run(seed: u64, epochs: usize) -> Trained {
+        let x = blobs(60);
+        let g = KnnSource { k: 3 }.graph(&Points::new(&x, 8)).unwrap();
+        let arch = Architecture::Mlp {
+            input_dim: 8,
+            hidden: vec![16],
+            dim: 2,
+        };
+        let cfg = TrainConfig {
+            epochs,
+            batch: 16,
+            lr: 0.05,
+            seed,
+            ..TrainConfig::default()
+        };
+        train_on(&arch, &x, None, &g, &cfg, &mut Silent)
+    }
+
+    #[test]
+    fn loss_falls_and_the_same_seed_gives_the_same_weights() {
+        let a = run(5, 8);
+        assert_eq!(a.outcome, Outcome::Completed);
+        assert_eq!(a.model.config.training["epochs_completed"], 8);
+        let first = a.history[0].loss;
+        let last = a.history.last().unwrap().loss;
+        assert!(last < 0.9 * first, "loss {first} → {last}");
+        // the map keeps neighbours together and pushes the two clusters apart
+        let x = blobs(60);
+        let g = KnnSource { k: 3 }.graph(&Points::new(&x, 8)).unwrap();
+        let e = a
+            .model
+            .embed(
+                &crate::data::Dataset::new("blobs", x.clone(), 60, vec![8], SourceDtype::F32)
+                    .unwrap(),
+            )
+            .unwrap();
+        let p = crate::eval::pair_distances(&Points::new(&e, 2), &g, 1000, 0);
+        assert!(p.ratio() < 0.3, "{p:?}");
+        let b = run(5, 8);
+        assert_eq!(
+            a.model.net.weights(),
+            b.model.net.weights(),
+            "same seed, same weights"
+        );
+        let c = run(6, 8);
+        assert_ne!(a.model.net.weights(), c.model.net.weights());
+    }
+
+    #[test]
+    fn divergence_stops_with_a_clear_error_and_keeps_the_last_good_net() {
+        let x = blobs(40);
+        let g = KnnSource { k: 3 }.graph(&Points::new(&x, 8)).unwrap();
+        let arch = Architecture::Mlp {
+            input_dim: 8,
+            hidden: vec![16],
+            dim: 2,
+        };
+        let cfg = TrainConfig {
+            epochs: 20,
+            batch: 8,
+            lr: 1e12,
+            lr_decay: 1.0,
+            momentum: 0.0,
+            ..TrainConfig::default()
+        };
+        let t = train_on(&arch, &x, None, &g, &cfg, &mut Silent);
+        assert!(
+            matches!(t.outcome, Outcome::Diverged { epoch, .. } if epoch == t.history.len() + 1),
+            "{:?}",
+            t.outcome
+        );
+        let err = t
+            .outcome
+            .check()
+            .expect_err("lr 1e12 must diverge")
+            .to_string();
+        assert!(err.starts_with("training diverged in epoch"), "{err}");
+        assert_eq!(t.model.config.training["diverged"], err.as_str());
+        assert!(t
+            .model
+            .net
+            .weights()
+            .iter()
+            .all(|(_, _, v)| v.iter().all(|x| x.is_finite())));
+    }
+
+    /// A few SGD steps on the fast path and on burn's give the same weights to 1e-4.
+    fn fast_path_trains_like_burn(arch: Architecture, inputs: &[f32], g: &NeighbourGraph) {
+        let base = TrainConfig {
+            epochs: 1,
+            batch: 24,
+            lr: 0.01,
+            weight_decay: 1e-3,
+            ..TrainConfig::default()
+        };
+        fast_path_trains_like_burn_with(arch, inputs, None, g, base);
+    }
+
+    fn fast_path_trains_like_burn_with(
+        arch: Architecture,
+        inputs: &[f32],
+        image: Option<(usize, usize)>,
+        g: &NeighbourGraph,
+        base: TrainConfig,
+    ) {
+        let fast = train_on(&arch, inputs, image, g, &base, &mut Silent);
+        let slow_cfg = TrainConfig {
+            engine: Engine::Burn,
+            ..base.clone()
+        };
+        let slow = train_on(&arch, inputs, image, g, &slow_cfg, &mut Silent);
+        for (a, b) in fast.history.iter().zip(&slow.history) {
+            assert!(
+                (a.loss - b.loss).abs() < 1e-4 * b.loss.abs().max(1.0),
+                "epoch loss {} vs {}",
+                a.loss,
+                b.loss
+            );
+        }
+        let initial = Net::seeded(&arch, base.seed, &Device::flex()).weights();
+        let last_bias = initial.last().unwrap().0.clone();
+        for (((name, _, a), (_, _, b)), (_, _, w0)) in fast
+            .model
+            .net
+            .weights()
+            .iter()
+            .zip(slow.model.net.weights())
+            .zip(initial)
+        {
+            let scale = b.iter().fold(1e-3f32, |m, v| m.max(v.abs()));
+            // the loss depends on output differences only, so the last bias gets no gradient
+            let moved = a.iter().zip(&w0).any(|(x, y)| x != y);
+            assert!(moved || *name == last_bias, "{name} did not train");
+            for (x, y) in a.iter().zip(&b) {
+                assert!(
+                    (x - y).abs() <= 1e-4 * scale,
+                    "{name}: fast {x} vs burn {y} (scale {scale})"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn fast_conv_path_trains_like_burn() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
+        let n = 30;
+        let images: Vec<f32> = (0..n * 784).map(|_| rng.random::<f32>()).collect();
+        let inputs = crate::model::pad_images(&images, n, 28);
+        let g = KnnSource { k: 3 }
+            .graph(&Points::new(&images, 784))
+            .unwrap();
+        let base = TrainConfig {
+            epochs: 1,
+            batch: 24,
+            lr: 0.01,
+            weight_decay: 1e-3,
+            ..TrainConfig::default()
+        };
+        fast_path_trains_like_burn_with(
+            Architecture::Conv { dim: 2 },
+            &inputs,
+            Some((32, 32)),
+            &g,
+            base,
+        );
+    }
+
+    #[test]
+    fn fast_mlp_path_trains_like_burn() {
+        let x = blobs(50);
+        let g = KnnSource { k: 3 }.graph(&Points::new(&x, 8)).unwrap();
+        fast_path_trains_like_burn(
+            Architecture::Mlp {
+                input_dim: 8,
+                hidden: vec![16, 12],
+                dim: 3,
+            },
+            &x,
+            &g,
+        );
+    }
+
+    /// The in-batch losses and the transformed copies train the same on both paths (burn
+    /// differentiates the network through the loss's output gradient).
+    #[test]
+    fn augmented_in_batch_training_is_the_same_on_both_paths() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(4);
+        let n = 40;
+        let images: Vec<f32> = (0..n * 64).map(|_| rng.random::<f32>()).collect();
+        let g = KnnSource { k: 3 }.graph(&Points::new(&images, 64)).unwrap();
+        let arch = Architecture::Mlp {
+            input_dim: 64,
+            hidden: vec![16],
+            dim: 2,
+        };
+        for loss in [LossKind::Contrastive, LossKind::CauchyInfonce] {
+            let base = TrainConfig {
+                epochs: 2,
+                batch: 16,
+                lr: 0.01,
+                augment: Some(
+                    Augmentation::parse("shift=1,rotate=10,elastic=0.5,noise=0.05").unwrap(),
+                ),
+                augment_pairs: 2,
+                negatives: Negatives::Batch,
+                loss,
+                ..TrainConfig::default()
+            };
+            fast_path_trains_like_burn_with(arch.clone(), &images, Some((8, 8)), &g, base);
+        }
+    }
+
+    #[test]
+    fn copies_only_leaves_the_graph_pairs_untransformed() {
+        // with no pairs of copies, transforming the copies only is training without transforms
+        let x = blobs(40);
+        let g = KnnSource { k: 3 }.graph(&Points::new(&x, 8)).unwrap();
+        let arch = Architecture::Mlp {
+            input_dim: 8,
+            hidden: vec![8],
+            dim: 2,
+        };
+        let plain = TrainConfig {
+            epochs: 2,
+            batch: 8,
+            lr: 0.01,
+            ..TrainConfig::default()
+        };
+        let copies_only = TrainConfig {
+            augment: Some(Augmentation::parse("noise=0.5").unwrap()),
+            augment_pairs: 0,
+            augment_neighbours: false,
+            ..plain.clone()
+        };
+        let run = |c: &TrainConfig| {
+            train_on(&arch, &x, None, &g, c, &mut Silent)
+                .model
+                .net
+                .weights()
+        };
+        assert_eq!(run(&plain), run(&copies_only));
+        let all = TrainConfig {
+            augment_neighbours: true,
+            ..copies_only
+        };
+        assert_ne!(run(&plain), run(&all));
+    }
+
+    #[test]
+    fn bad_settings_are_named() {
+        let cfg = TrainConfig {
+            lr: -1.0,
+            ..TrainConfig::default()
+        };
+        let err = cfg.validate().unwrap_err().to_string();
+        assert_eq!(err, "lr must be a positive number");
+        let cfg = TrainConfig {
+            margin: 0.0,
+            ..TrainConfig::default()
+        };
+        let err = cfg.validate().unwrap_err().to_string();
+        assert_eq!(err, "margin must be a positive number");
+    }
+
+    /// Stops after `after` epochs, or in the middle of the next epoch when `mid_epoch`.
+    struct StopAfter {
+        after: usize,
+        mid_epoch: bool,
+        seen: Vec<usize>,
+    }
+
+    impl TrainObserver for StopAfter {
+        fn on_progress(&mut self, epoch: usize, done: usize, _: usize, _: f32) -> ControlFlow<()> {
+            if self.mid_epoch && epoch == self.after + 1 && done > 0 {
+                return ControlFlow::Break(());
+            }
+            ControlFlow::Continue(())
+        }
+
+        fn on_epoch(&mut self, r: &EpochReport, model: &Model) -> ControlFlow<()> {
+            // the model handed over is the mapping after this epoch, with its record
+            assert_eq!(model.config.training["epochs_completed"], r.epoch);
+            self.seen.push(r.epoch);
+            if !self.mid_epoch && r.epoch == self.after {
+                return ControlFlow::Break(());
+            }
+            ControlFlow::Continue(())
+        }
+    }
+
+    #[test]
+    fn an_observer_stops_training_and_keeps_the_last_complete_epoch() {
+        let x = blobs(40);
+        let g = KnnSource { k: 3 }.graph(&Points::new(&x, 8)).unwrap();
+        let arch = Architecture::Mlp {
+            input_dim: 8,
+            hidden: vec![8],
+            dim: 2,
+        };
+        let cfg = |epochs| TrainConfig {
+            epochs,
+            batch: 8,
+            lr: 0.01,
+            ..TrainConfig::default()
+        };
+        let full = train_on(&arch, &x, None, &g, &cfg(3), &mut Silent);
+        for mid_epoch in [false, true] {
+            let mut stop = StopAfter {
+                after: 3,
+                mid_epoch,
+                seen: vec![],
+            };
+            let t = train_on(&arch, &x, None, &g, &cfg(10), &mut stop);
+            assert_eq!(t.outcome, Outcome::Stopped { epochs: 3 });
+            assert_eq!(stop.seen, vec![1, 2, 3]);
+            assert_eq!(t.history.len(), 3);
+            // the same weights as a run of 3 epochs (the learning rate does not decay here)
+            assert_eq!(t.model.net.weights(), full.model.net.weights());
+            assert!(t.outcome.check().is_ok());
+        }
+        // stopping in the last epoch's on_epoch is a completed run
+        let mut stop = StopAfter {
+            after: 3,
+            mid_epoch: false,
+            seen: vec![],
+        };
+        let t = train_on(&arch, &x, None, &g, &cfg(3), &mut stop);
+        assert_eq!(t.outcome, Outcome::Completed);
+    }
+}
