@@ -62,8 +62,9 @@ pub enum Command {
         after_help = "Examples:\n  drlim plot --embedding test_emb.npy --labels test_labels.npy --out test.svg\n  drlim plot --embedding emb3.npy --labels lighting.csv --3d --out views.png"
     )]
     Plot(PlotArgs),
-    /// Run the paper's three experiments on the built-in data (about 5 minutes on 2 cores);
-    /// writes ./drlim-demo/ with index.md linking the three reports.
+    /// Run the paper's three experiments on the built-in data, lighter than `drlim experiment`
+    /// runs them (about 3 minutes on 2 cores); writes ./drlim-demo/ with index.md linking the
+    /// three reports and saying how many epochs each ran.
     #[command(
         after_help = "Examples:\n  drlim demo\n  drlim demo --only mnist-4-9 --out demo49\n  drlim demo --quick   # a few epochs each: checks the pipeline, not the paper's results"
     )]

@@ -114,19 +114,7 @@ fn bad_models_and_mismatched_data() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     write_digits(d, "train", 40, 0);
-    ok(
-        d,
-        &[
-            "fit",
-            "--data",
-            "train.npy",
-            "--model-out",
-            "M",
-            "--epochs",
-            "1",
-            "--quiet",
-        ],
-    );
+    fit_train(d, 1, &[]);
     fails(
         d,
         &[
@@ -204,19 +192,7 @@ fn unwritable_outputs_fail_before_any_work() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     write_digits(d, "train", 40, 0);
-    ok(
-        d,
-        &[
-            "fit",
-            "--data",
-            "train.npy",
-            "--model-out",
-            "M",
-            "--epochs",
-            "1",
-            "--quiet",
-        ],
-    );
+    fit_train(d, 1, &[]);
     std::fs::write(d.join("afile"), b"x").unwrap();
     fails(
         d,

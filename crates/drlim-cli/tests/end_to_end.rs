@@ -244,21 +244,7 @@ fn approximate_neighbours_with_hnsw() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     write_digits(d, "train", 150, 0);
-    ok(
-        d,
-        &[
-            "fit",
-            "--data",
-            "train.npy",
-            "--model-out",
-            "M",
-            "--epochs",
-            "1",
-            "--knn",
-            "hnsw",
-            "--quiet",
-        ],
-    );
+    fit_train(d, 1, &["--knn", "hnsw"]);
     let cfg: serde_json::Value =
         serde_json::from_slice(&std::fs::read(d.join("M/config.json")).unwrap()).unwrap();
     assert!(

@@ -1,6 +1,6 @@
 //! Tuning aid for the airplane experiment: trains the 9216→20→3 net on the pose graph with the
 //! given settings and prints the figures of merit every `every` epochs.
-//! `cargo run --release --example airplane_sweep -- [epochs=150 lr=0.0005 margin=1 momentum=0.9
+//! `cargo run --release -p drlim-paper --example airplane_sweep -- [epochs=150 lr=0.0005 margin=1 momentum=0.9
 //! neg=5 batch=32 norm=standardise|unit|auto same=0|1 seed=0 every=50 opt=sgd|adam decay=0.98
 //! wd=0.03 hidden=20 split=pose|image down=1]`; the defaults are the experiment's. `same=1` adds
 //! same-pose pairs; `split=image` holds out 312 random views instead of 52 whole poses; `down=F`

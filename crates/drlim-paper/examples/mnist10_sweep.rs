@@ -1,6 +1,6 @@
 //! Tuning aid for declared invariances on the built-in digits: fits one setting and prints the
 //! test metrics (out of sample) every few epochs.
-//! `cargo run --release --example mnist10_sweep -- KEY=VALUE …` with keys digits (all or e.g.
+//! `cargo run --release -p drlim-paper --example mnist10_sweep -- KEY=VALUE …` with keys digits (all or e.g.
 //! 4,9), net (conv|mlp), hidden, epochs, lr, decay, momentum, batch, margin, k, seed, augment
 //! (as `--augment`), pairs (augmentation pairs per sample), negatives (random|batch),
 //! loss (contrastive|cauchy-infonce), negratio, every, ntrain (first n training digits).

@@ -1,6 +1,6 @@
 //! Tuning aid: trains the MNIST 4-vs-9 setting with the given flags and prints the test metrics
 //! every 10 epochs, and the map averaged over the last quarter of the epochs.
-//! `cargo run --release --example mnist49_sweep -- [epochs lr momentum neg_ratio
+//! `cargo run --release -p drlim-paper --example mnist49_sweep -- [epochs lr momentum neg_ratio
 //! optimizer(sgd|adam) batch margin seed lr_decay weight_decay]`.
 
 use std::ops::ControlFlow;

@@ -13,7 +13,7 @@ use rand::SeedableRng;
 use serde::Serialize;
 
 use super::render::{airplane_set, nearest_neighbour_agreement, AirplaneSet};
-use crate::registry::{Outcome, Settings};
+use crate::registry::{Context, Outcome};
 use drlim::data::{Dataset, NormaliseMode};
 use drlim::eval::{knn_accuracy, point_distance};
 use drlim::neighbours::{knn_indices, GridAdjacency, GridDim, KnnSource, NeighbourSource};
@@ -467,14 +467,9 @@ fn pair_ratio(e: &Points, select: impl Fn(usize, usize) -> bool) -> f64 {
 }
 
 /// The registry's entry point: both graphs on the rendered airplane, split as `settings.split`.
-pub fn perform(
-    settings: &Settings,
-    out: &Path,
-    device: &Device,
-    observer: &mut dyn TrainObserver,
-) -> Result<Outcome> {
-    let options = settings.apply(default_options());
-    let r = run(&options, settings.split, out, device, observer)?;
+pub fn perform(cx: Context<'_>) -> Result<Outcome> {
+    let options = cx.settings.apply(default_options());
+    let r = run(&options, cx.settings.split, cx.out, cx.device, cx.observer)?;
     let (g, e) = (&r.pose_grid, &r.euclidean);
     let lines = [g, e].iter().map(|run| format!(
         "airplane {:>9}: {} neighbour pairs, lighting ratio {:.3} (one azimuth step {:.3}, one elevation step {:.3}), median azimuth error {:.1}°, median elevation error {:.1}°, lighting 5-NN accuracy {:.3} (chance 0.167), fit {:.0}s",

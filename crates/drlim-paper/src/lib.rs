@@ -1,5 +1,14 @@
-//! The paper's experiments on built-in data. The MNIST sample (10,000 digits, see
-//! `assets/mnist-10k/README.md`) is embedded in the binary so that they run with no download.
+//! # drlim-paper — the DrLIM paper's experiments on built-in data
+//!
+//! Everything that reproduces and measures Hadsell, Chopra & LeCun (2006) on top of the
+//! [`drlim`] engine, kept out of the engine so that a library user who only fits and embeds
+//! compiles none of it: the built-in MNIST sample (10,000 digits, see
+//! `assets/mnist-10k/README.md`, embedded so that the experiments run with no download), the
+//! airplane renderer ([`render`]), one module per experiment ([`mnist_4_9`], [`mnist_shift`],
+//! [`airplane`], and [`mnist_10`] beyond the paper) with its defaults, targets and report, the
+//! [`registry`] that lists them once for the CLI, and the throughput benchmarks ([`bench`]).
+
+#![warn(missing_docs)]
 
 pub mod airplane;
 pub mod bench;

@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::mnist_4_9::Split;
 use super::scored::{fit_and_score, write_test_map, Run};
 use crate::builtin_mnist;
-use crate::registry::{Outcome, Settings};
+use crate::registry::{Context, Outcome};
 use drlim::augment::Augmentation;
 use drlim::plot::{scatter_thumbnails, Colouring, Thumbnails};
 use drlim::points::Points;
@@ -219,18 +219,13 @@ const FIGURES_READ: &str = "What they show (read on the default run, seed 0). **
 
 /// The registry's entry point: the paper's defaults and the declared invariances on all ten
 /// built-in digits (first 70% for training).
-pub fn perform(
-    settings: &Settings,
-    out: &Path,
-    device: &Device,
-    observer: &mut dyn TrainObserver,
-) -> Result<Outcome> {
+pub fn perform(cx: Context<'_>) -> Result<Outcome> {
     let (images, labels) = builtin_mnist()?;
     let all: Vec<i64> = (0..10).collect();
     let split = crate::mnist_4_9::split_digits(&images, &labels, &all, 0.7);
-    let paper = settings.apply(paper_options());
-    let inv = settings.apply(invariance_options());
-    let r = run(&split, &paper, &inv, out, device, observer)?;
+    let paper = cx.settings.apply(paper_options());
+    let inv = cx.settings.apply(invariance_options());
+    let r = run(&split, &paper, &inv, cx.out, cx.device, cx.observer)?;
     let lines = [&r.paper, &r.invariances]
         .iter()
         .map(|run| {

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::scored::{fit_and_score, write_test_map, Run};
 use crate::builtin_mnist;
-use crate::registry::{Outcome, Settings};
+use crate::registry::{Context, Outcome};
 use drlim::data::Dataset;
 use drlim::eval::{knn_accuracy, pair_distances, trustworthiness, PairDistances};
 use drlim::plot::{scatter, scatter_thumbnails, Colouring, Thumbnails};
@@ -355,24 +355,20 @@ fn markdown(r: &Report, o: &FitOptions) -> String {
 /// The registry's entry point: the paper's run with the library's defaults and, unless
 /// `settings.variant` is off, the run with declared invariances ([`invariance_options`]), on the
 /// built-in digits.
-pub fn perform(
-    settings: &Settings,
-    out: &Path,
-    device: &Device,
-    observer: &mut dyn TrainObserver,
-) -> Result<Outcome> {
+pub fn perform(cx: Context<'_>) -> Result<Outcome> {
     let (images, labels) = builtin_mnist()?;
-    let options = settings.apply(FitOptions::default());
-    let inv = settings
+    let options = cx.settings.apply(FitOptions::default()); // the registry's `defaults`
+    let inv = cx
+        .settings
         .variant
-        .then(|| settings.apply(invariance_options()));
+        .then(|| cx.settings.apply(invariance_options()));
     let r = run(
         &split(&images, &labels, 0.7),
         &options,
         inv.as_ref(),
-        out,
-        device,
-        observer,
+        cx.out,
+        cx.device,
+        cx.observer,
     )?;
     let mut lines = vec![format!(
         "mnist-4-9: test 5-NN accuracy {:.5}, trustworthiness {:.5}, slant smoothness R² {:.3}, fit {:.0}s",

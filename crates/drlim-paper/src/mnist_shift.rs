@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::mnist_4_9::Split;
 use crate::builtin_mnist;
-use crate::registry::{Outcome, Settings};
+use crate::registry::{Context, Outcome};
 use drlim::data::images::shift;
 use drlim::data::Dataset;
 use drlim::eval::{knn_accuracy, point_distance};
@@ -265,20 +265,15 @@ pub fn default_options() -> FitOptions {
 }
 
 /// The registry's entry point: both graphs on the built-in 4s and 9s and their shifted copies.
-pub fn perform(
-    settings: &Settings,
-    out: &Path,
-    device: &Device,
-    observer: &mut dyn TrainObserver,
-) -> Result<Outcome> {
+pub fn perform(cx: Context<'_>) -> Result<Outcome> {
     let (images, labels) = builtin_mnist()?;
     let split = crate::mnist_4_9::split(&images, &labels, 0.7);
     let r = run(
         &split,
-        &settings.apply(default_options()),
-        out,
-        device,
-        observer,
+        &cx.settings.apply(default_options()),
+        cx.out,
+        cx.device,
+        cx.observer,
     )?;
     let (e, p) = (&r.euclidean, &r.prior_knowledge);
     let lines = [e, p].iter().map(|run| format!(

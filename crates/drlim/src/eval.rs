@@ -214,19 +214,7 @@ mod tests {
     fn trustworthiness_equals_scikit_learn_on_a_fixture() {
         let text = include_str!("../tests/fixtures/trustworthiness.json");
         let v: serde_json::Value = serde_json::from_str(text).unwrap();
-        let to_vec = |key: &str| -> Vec<f32> {
-            v[key]
-                .as_array()
-                .unwrap()
-                .iter()
-                .flat_map(|r| {
-                    r.as_array()
-                        .unwrap()
-                        .iter()
-                        .map(|x| x.as_f64().unwrap() as f32)
-                })
-                .collect()
-        };
+        let to_vec = |key: &str| crate::fixture_rows(&v, key);
         let (x, e) = (to_vec("x"), to_vec("embedding"));
         for (k, want) in v["expected"].as_object().unwrap() {
             let k: usize = k.parse().unwrap();

@@ -93,3 +93,19 @@ pub use train::{
     defaults, Engine, EpochReport, LossKind, Negatives, OptimizerKind, Outcome, Silent,
     TrainConfig, TrainObserver,
 };
+
+/// The rows of the matrix `key` of a JSON test fixture (a list of lists of numbers), flattened.
+#[cfg(test)]
+pub(crate) fn fixture_rows(fixture: &serde_json::Value, key: &str) -> Vec<f32> {
+    fixture[key]
+        .as_array()
+        .unwrap_or_else(|| panic!("fixture has no matrix {key}"))
+        .iter()
+        .flat_map(|r| {
+            r.as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap() as f32)
+        })
+        .collect()
+}

@@ -24,14 +24,15 @@ pub fn run(a: DemoArgs, device: &Device) -> Result<()> {
         }
         let dir = exp.name;
         say(a.quiet, format!("— {dir}: {}", exp.about));
-        let epochs = if a.quick {
-            Some(exp.quick_epochs)
+        let (epochs, lr) = if a.quick {
+            (Some(exp.quick_epochs), None)
         } else {
-            exp.demo_epochs
+            (exp.demo_epochs, exp.demo_lr)
         };
         let t = Instant::now();
         let settings = Settings {
             epochs,
+            lr,
             seed: a.seed,
             // the demo runs the paper's experiments; `drlim experiment` adds the variants
             variant: false,
@@ -41,10 +42,16 @@ pub fn run(a: DemoArgs, device: &Device) -> Result<()> {
         for l in &o.lines {
             println!("{l}");
         }
-        let epochs = match epochs {
-            Some(e) if a.quick => format!("{e} (quick)"),
-            Some(e) => format!("{e} (lighter than `drlim experiment {dir}`)"),
-            None => "the experiment's own".into(),
+        let own = (exp.defaults)().train;
+        let epochs = match (epochs, lr) {
+            (Some(e), _) if a.quick => format!("{e} (quick)"),
+            (Some(e), lr) => format!(
+                "{e} at lr {} (`drlim experiment {dir}`: {} at lr {})",
+                lr.unwrap_or(own.lr),
+                own.epochs,
+                own.lr
+            ),
+            (None, _) => format!("{} at lr {}", own.epochs, own.lr),
         };
         let _ = writeln!(
             index,
@@ -61,7 +68,7 @@ pub fn run(a: DemoArgs, device: &Device) -> Result<()> {
     }
     let _ = write!(
         index,
-        "\nTotal {:.0} s. Each folder also holds `metrics.json`, the figures (PNG and SVG) and the embeddings (NPY). Rerun one in full with `drlim experiment <name> --out DIR`.\n",
+        "\nTotal {:.0} s. Where the epochs column names fewer epochs than `drlim experiment`, the demo ran that experiment lighter, against the same targets. Each folder also holds `metrics.json`, the figures (PNG and SVG) and the embeddings (NPY). Rerun one in full with `drlim experiment <name> --out DIR`.\n",
         t0.elapsed().as_secs_f64()
     );
     let p = a.out.join("index.md");

@@ -2,7 +2,7 @@
 
 use drlim::{Device, Error, Result};
 use drlim_paper::airplane::SplitBy;
-use drlim_paper::registry::{self, Experiment, Outcome, Settings};
+use drlim_paper::registry::{self, Context, Experiment, Outcome, Settings};
 
 use super::show;
 use crate::cli::{AirplaneSplit, ExperimentArgs};
@@ -63,5 +63,10 @@ pub fn run_one(
     quiet: bool,
     device: &Device,
 ) -> Result<Outcome> {
-    (exp.run)(settings, out, device, &mut Progress::new(quiet))
+    (exp.run)(Context {
+        settings,
+        out,
+        device,
+        observer: &mut Progress::new(quiet),
+    })
 }

@@ -117,3 +117,21 @@ pub fn files(dir: &Path) -> Vec<String> {
     v.sort();
     v
 }
+
+/// `drlim fit --data train.npy --model-out M --epochs EPOCHS --quiet` plus `extra` flags, in `dir`
+/// (which must hold train.npy); returns stdout.
+pub fn fit_train(dir: &Path, epochs: usize, extra: &[&str]) -> String {
+    let epochs = epochs.to_string();
+    let mut args = vec![
+        "fit",
+        "--data",
+        "train.npy",
+        "--model-out",
+        "M",
+        "--epochs",
+        &epochs,
+        "--quiet",
+    ];
+    args.extend_from_slice(extra);
+    ok(dir, &args)
+}

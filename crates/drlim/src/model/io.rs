@@ -216,4 +216,60 @@ mod tests {
             .to_string()
             .contains("not a valid drlim model config"));
     }
+
+    /// PyTorch parity on a stored fixture, so that it is checked on every machine: the
+    /// reference `DrLIMNet` of ../shared/peers (PyTorch's default initialisation under seed 0)
+    /// and its outputs for 8 real digits, written by
+    /// `crates/drlim/tests/fixtures/make_pytorch_parity_fixture.py`. Its weights load as a
+    /// drlim model under PyTorch's names and layouts, and both the fast path and burn give the
+    /// reference's outputs to 1e-5.
+    #[test]
+    fn pytorch_reference_weights_give_the_reference_outputs() {
+        let dir = tempfile::tempdir().unwrap();
+        let weights = include_bytes!("../../tests/fixtures/pytorch_parity.safetensors");
+        std::fs::write(dir.path().join(WEIGHTS_FILE), weights).unwrap();
+        let config = ModelConfig {
+            drlim_version: "fixture".into(),
+            architecture: Architecture::Conv { dim: 2 },
+            input: InputSpec {
+                shape: vec![28, 28],
+                dtype: SourceDtype::U8,
+                normalisation: Normalisation::Scale {
+                    factor: 1.0 / 255.0,
+                },
+            },
+            seed: 0,
+            training: serde_json::json!({}),
+        };
+        let cfg = serde_json::to_vec(&config).unwrap();
+        std::fs::write(dir.path().join(CONFIG_FILE), cfg).unwrap();
+        let fixture: serde_json::Value =
+            serde_json::from_str(include_str!("../../tests/fixtures/pytorch_parity.json")).unwrap();
+        let rows = |key: &str| crate::fixture_rows(&fixture, key);
+        let (images, expected) = (rows("images_u8"), rows("outputs"));
+        assert_eq!((images.len(), expected.len()), (8 * 784, 8 * 2));
+        let model = crate::Model::load(dir.path(), &Device::flex()).unwrap();
+        let data =
+            crate::data::Dataset::new("fixture digits", images, 8, vec![28, 28], SourceDtype::U8)
+                .unwrap();
+        let fast = model.embed(&data).unwrap();
+        let inputs = model
+            .config
+            .input
+            .prepare(&model.config.architecture, &data)
+            .unwrap();
+        let burn = crate::embed::embed(&model.net, &inputs, 1024, &Device::flex());
+        for (path, out) in [("fast", &fast), ("burn", &burn)] {
+            for (i, (a, e)) in out.iter().zip(&expected).enumerate() {
+                assert!(
+                    (a - e).abs() <= 1e-5,
+                    "{path} output {i}: {a} vs PyTorch {e}"
+                );
+            }
+        }
+        // the outputs differ between digits, so a layout error could not pass unnoticed
+        assert!(expected
+            .chunks(2)
+            .any(|r| (r[0] - expected[0]).abs() > 1e-2));
+    }
 }

@@ -198,6 +198,18 @@ mod tests {
     use crate::neighbours::{KnnSource, NeighbourSource};
     use crate::points::Points;
 
+    /// `n` blobs, their 3-NN graph, and an 8 → `hidden` → 2 MLP.
+    fn blob_task(n: usize, hidden: usize) -> (Vec<f32>, NeighbourGraph, Architecture) {
+        let x = blobs(n);
+        let g = KnnSource { k: 3 }.graph(&Points::new(&x, 8)).unwrap();
+        let arch = Architecture::Mlp {
+            input_dim: 8,
+            hidden: vec![hidden],
+            dim: 2,
+        };
+        (x, g, arch)
+    }
+
     /// Trains `arch` on prepared `inputs`, the rows being `image`-shaped images or vectors.
     fn train_on(
         arch: &Architecture,
@@ -236,13 +248,7 @@ mod tests {
     }
 
     fn run(seed: u64, epochs: usize) -> Trained {
-        let x = blobs(60);
-        let g = KnnSource { k: 3 }.graph(&Points::new(&x, 8)).unwrap();
-        let arch = Architecture::Mlp {
-            input_dim: 8,
-            hidden: vec![16],
-            dim: 2,
-        };
+        let (x, g, arch) = blob_task(60, 16);
         let cfg = TrainConfig {
             epochs,
             batch: 16,
@@ -262,8 +268,7 @@ mod tests {
         let last = a.history.last().unwrap().loss;
         assert!(last < 0.9 * first, "loss {first} → {last}");
         // the map keeps neighbours together and pushes the two clusters apart
-        let x = blobs(60);
-        let g = KnnSource { k: 3 }.graph(&Points::new(&x, 8)).unwrap();
+        let (x, g, _) = blob_task(60, 16);
         let e = a
             .model
             .embed(
@@ -285,13 +290,7 @@ mod tests {
 
     #[test]
     fn divergence_stops_with_a_clear_error_and_keeps_the_last_good_net() {
-        let x = blobs(40);
-        let g = KnnSource { k: 3 }.graph(&Points::new(&x, 8)).unwrap();
-        let arch = Architecture::Mlp {
-            input_dim: 8,
-            hidden: vec![16],
-            dim: 2,
-        };
+        let (x, g, arch) = blob_task(40, 16);
         let cfg = TrainConfig {
             epochs: 20,
             batch: 8,
@@ -452,13 +451,7 @@ mod tests {
     #[test]
     fn copies_only_leaves_the_graph_pairs_untransformed() {
         // with no pairs of copies, transforming the copies only is training without transforms
-        let x = blobs(40);
-        let g = KnnSource { k: 3 }.graph(&Points::new(&x, 8)).unwrap();
-        let arch = Architecture::Mlp {
-            input_dim: 8,
-            hidden: vec![8],
-            dim: 2,
-        };
+        let (x, g, arch) = blob_task(40, 8);
         let plain = TrainConfig {
             epochs: 2,
             batch: 8,
@@ -529,13 +522,7 @@ mod tests {
 
     #[test]
     fn an_observer_stops_training_and_keeps_the_last_complete_epoch() {
-        let x = blobs(40);
-        let g = KnnSource { k: 3 }.graph(&Points::new(&x, 8)).unwrap();
-        let arch = Architecture::Mlp {
-            input_dim: 8,
-            hidden: vec![8],
-            dim: 2,
-        };
+        let (x, g, arch) = blob_task(40, 8);
         let cfg = |epochs| TrainConfig {
             epochs,
             batch: 8,
