@@ -56,15 +56,50 @@ pub(super) fn labels_from_bytes(path: &Path, bytes: &[u8]) -> Result<Vec<i64>> {
 }
 
 fn gunzip_if_needed(path: &Path, bytes: &[u8]) -> Result<Vec<u8>> {
-    if bytes.len() >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b {
-        let mut out = Vec::new();
-        flate2::read::GzDecoder::new(bytes)
-            .read_to_end(&mut out)
-            .map_err(|e| Error::data(path, format!("corrupt or truncated gzip stream: {e}")))?;
-        Ok(out)
-    } else {
-        Ok(bytes.to_vec())
+    if !(bytes.len() >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b) {
+        return Ok(bytes.to_vec());
     }
+    // Inflate the header first, then at most the data it claims (plus one byte, so that a
+    // longer stream is reported as such): a stream that inflates beyond its header's claim
+    // (a "zip bomb") is never held in memory.
+    let corrupt =
+        |e: std::io::Error| Error::data(path, format!("corrupt or truncated gzip stream: {e}"));
+    let mut gz = flate2::read::GzDecoder::new(bytes);
+    let mut out = Vec::new();
+    (&mut gz).take(4).read_to_end(&mut out).map_err(corrupt)?;
+    if out.len() == 4 {
+        (&mut gz)
+            .take(4 * out[3] as u64)
+            .read_to_end(&mut out)
+            .map_err(corrupt)?;
+    }
+    let limit = match claimed_data_bytes(&out) {
+        Some(n) => n.saturating_add(1),
+        None => 0, // parse() reports what is wrong with the header
+    };
+    (&mut gz)
+        .take(limit)
+        .read_to_end(&mut out)
+        .map_err(corrupt)?;
+    Ok(out)
+}
+
+/// The data bytes that a complete IDX header (`header`: magic and dimensions) claims, if it is
+/// one of the supported types and its size can be represented.
+fn claimed_data_bytes(header: &[u8]) -> Option<u64> {
+    let width: u64 = match *header.get(2)? {
+        0x08 => 1,
+        0x0D => 4,
+        0x0E => 8,
+        _ => return None,
+    };
+    let ndim = *header.get(3)? as usize;
+    if header.len() != 4 + 4 * ndim {
+        return None;
+    }
+    header[4..].chunks_exact(4).try_fold(width, |a, d| {
+        a.checked_mul(u32::from_be_bytes(d.try_into().unwrap()) as u64)
+    })
 }
 
 fn parse(path: &Path, raw: &[u8]) -> Result<Idx> {
@@ -114,15 +149,16 @@ fn parse(path: &Path, raw: &[u8]) -> Result<Idx> {
     let body = &bytes[header..];
     let expected = count.saturating_mul(width);
     if body.len() != expected {
-        let what = if body.len() < expected {
-            "truncated"
+        let found = if body.len() < expected {
+            format!(
+                "truncated: dimensions {dims:?} need {expected} bytes after the header, found {}",
+                body.len()
+            )
         } else {
-            "has trailing bytes"
+            // a gzip stream is inflated no further than this
+            format!("has trailing bytes: dimensions {dims:?} need {expected} bytes after the header, the file holds more")
         };
-        return Err(Error::data(
-            path,
-            format!("IDX data {what}: dimensions {dims:?} need {expected} bytes after the header, found {}", body.len()),
-        ));
+        return Err(Error::data(path, format!("IDX data {found}")));
     }
     let values: Vec<f32> = match dtype {
         SourceDtype::U8 => body.iter().map(|&b| b as f32).collect(),

@@ -8,8 +8,54 @@ use npyz::{DType, NpyFile, Order, TypeChar};
 use super::{read_file, Dataset, SourceDtype};
 use crate::error::{Error, Result};
 
+/// Opens an NPY file held in `bytes`, checking before anything is allocated that the data after
+/// the header is exactly what the header's shape and dtype claim (a hostile or truncated header
+/// cannot make the reader allocate more than the file holds).
 fn open<'a>(path: &Path, bytes: &'a [u8]) -> Result<NpyFile<&'a [u8]>> {
-    NpyFile::new(bytes).map_err(|e| Error::data(path, format!("not a valid NPY file: {e}")))
+    let npy =
+        NpyFile::new(bytes).map_err(|e| Error::data(path, format!("not a valid NPY file: {e}")))?;
+    let data_len = bytes.len() - header_len(bytes).expect("npyz parsed the header");
+    let shape = npy.shape().to_vec();
+    let item = match npy.dtype() {
+        DType::Plain(ts) => ts.size_field(),
+        _ => 1,
+    };
+    let claimed = shape
+        .iter()
+        .try_fold(item, |a, &d| a.checked_mul(d))
+        .and_then(|b| usize::try_from(b).ok())
+        .ok_or_else(|| {
+            Error::data(
+                path,
+                format!("NPY shape {shape:?} overflows: its size cannot be represented"),
+            )
+        })?;
+    if claimed != data_len {
+        let what = if data_len < claimed {
+            "truncated"
+        } else {
+            "longer than its header says"
+        };
+        return Err(Error::data(
+            path,
+            format!("NPY data {what}: shape {shape:?} needs {claimed} bytes after the header, the file has {data_len}"),
+        ));
+    }
+    Ok(npy)
+}
+
+/// Bytes before the data of a well-formed NPY file: magic (6), version (2), header length (2
+/// bytes in version 1, 4 after), header.
+fn header_len(bytes: &[u8]) -> Option<usize> {
+    let major = *bytes.get(6)?;
+    let (at, width) = if major == 1 { (8, 2) } else { (8, 4) };
+    let field = bytes.get(at..at + width)?;
+    let len = if width == 2 {
+        u16::from_le_bytes([field[0], field[1]]) as usize
+    } else {
+        u32::from_le_bytes([field[0], field[1], field[2], field[3]]) as usize
+    };
+    Some(at + width + len).filter(|&h| h <= bytes.len())
 }
 
 fn type_of(path: &Path, npy: &NpyFile<&[u8]>) -> Result<(TypeChar, u64)> {
@@ -49,9 +95,6 @@ pub(super) fn load_data(path: &Path) -> Result<Dataset> {
             ))
         }
     };
-    if fortran && shape.len() > 2 {
-        return Err(Error::data(path, "Fortran-ordered NPY arrays of more than 2 dimensions are not supported (save with np.ascontiguousarray)"));
-    }
     let (dtype, mut values) = match (tc, size) {
         (TypeChar::Uint, 1) => (
             SourceDtype::U8,
@@ -82,16 +125,29 @@ pub(super) fn load_data(path: &Path) -> Result<Dataset> {
         }
     };
     if fortran {
-        let (n, d) = (shape[0], shape[1]);
-        let mut c = vec![0f32; values.len()];
-        for i in 0..n {
-            for j in 0..d {
-                c[i * d + j] = values[j * n + i];
-            }
-        }
-        values = c;
+        values = fortran_to_c(&values, &shape);
     }
     Dataset::new(path, values, shape[0], sample_shape, dtype)
+}
+
+/// A Fortran-ordered (first index fastest) array of `shape` in C order (last index fastest).
+fn fortran_to_c(values: &[f32], shape: &[usize]) -> Vec<f32> {
+    let mut out = vec![0f32; values.len()];
+    let mut index = vec![0usize; shape.len()];
+    for (c_pos, slot) in out.iter_mut().enumerate() {
+        // the C position's multi-index, then its Fortran position
+        let mut rest = c_pos;
+        for k in (0..shape.len()).rev() {
+            index[k] = rest % shape[k];
+            rest /= shape[k];
+        }
+        let mut f_pos = 0;
+        for k in (0..shape.len()).rev() {
+            f_pos = f_pos * shape[k] + index[k];
+        }
+        *slot = values[f_pos];
+    }
+    out
 }
 
 pub(super) fn load_labels(path: &Path) -> Result<Vec<i64>> {
@@ -259,5 +315,61 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("not a whole number"));
+    }
+
+    /// An NPY v1.0 file with this header dictionary (written by hand, as numpy would).
+    fn raw_npy(descr: &str, fortran: bool, shape: &str, data: &[u8]) -> Vec<u8> {
+        let f = if fortran { "True" } else { "False" };
+        let mut h = format!("{{'descr': '{descr}', 'fortran_order': {f}, 'shape': {shape}, }}");
+        while (10 + h.len() + 1) % 64 != 0 {
+            h.push(' ');
+        }
+        h.push('\n');
+        let mut v = b"\x93NUMPY\x01\x00".to_vec();
+        v.extend_from_slice(&(h.len() as u16).to_le_bytes());
+        v.extend_from_slice(h.as_bytes());
+        v.extend_from_slice(data);
+        v
+    }
+
+    #[test]
+    fn reads_fortran_ordered_and_big_endian_arrays_as_they_are() {
+        let dir = tempfile::tempdir().unwrap();
+        // C order: sample i, row r, column c holds 100 i + 10 r + c (2 × 2 × 3)
+        let c_values: Vec<f32> = (0..2)
+            .flat_map(|i| {
+                (0..2).flat_map(move |r| (0..3).map(move |c| (100 * i + 10 * r + c) as f32))
+            })
+            .collect();
+        // the same array in Fortran order: the first index fastest
+        let mut fortran = Vec::new();
+        for c in 0..3 {
+            for r in 0..2 {
+                for i in 0..2 {
+                    fortran.extend_from_slice(&((100 * i + 10 * r + c) as f32).to_le_bytes());
+                }
+            }
+        }
+        let p = dir.path().join("f.npy");
+        std::fs::write(&p, raw_npy("<f4", true, "(2, 2, 3)", &fortran)).unwrap();
+        let d = load_data(&p).unwrap();
+        assert_eq!((d.n, d.shape.clone()), (2, vec![2, 3]));
+        assert_eq!(d.values, c_values);
+        // big-endian f4, C order
+        let big: Vec<u8> = c_values.iter().flat_map(|v| v.to_be_bytes()).collect();
+        let p = dir.path().join("b.npy");
+        std::fs::write(&p, raw_npy(">f4", false, "(2, 2, 3)", &big)).unwrap();
+        assert_eq!(load_data(&p).unwrap().values, c_values);
+        // and a Fortran-ordered n × D matrix
+        let p = dir.path().join("f2.npy");
+        let m: Vec<u8> = [1f32, 3.0, 5.0, 2.0, 4.0, 6.0]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        std::fs::write(&p, raw_npy("<f4", true, "(3, 2)", &m)).unwrap();
+        assert_eq!(
+            load_data(&p).unwrap().values,
+            vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+        );
     }
 }

@@ -64,6 +64,54 @@ impl InputSpec {
         }
     }
 
+    /// Checks a stored spec (from `config.json`) against `arch`: the convnet takes 28×28 or
+    /// 32×32 images, an MLP as many inputs as a sample has values, a scale factor is finite,
+    /// a standardisation has one finite mean and one positive finite deviation per value.
+    /// `Err` holds the problem.
+    pub fn check(&self, arch: &Architecture) -> std::result::Result<(), String> {
+        let dim = self
+            .shape
+            .iter()
+            .try_fold(1usize, |a, &d| a.checked_mul(d))
+            .filter(|&d| d > 0)
+            .ok_or_else(|| format!("input shape {:?} is empty or overflows", self.shape))?;
+        match arch {
+            Architecture::Conv { .. } if conv_side(&self.shape).is_none() => {
+                return Err(format!(
+                    "the conv net takes 28×28 or 32×32 images, but the input shape is {:?}",
+                    self.shape
+                ))
+            }
+            Architecture::Mlp { input_dim, .. } if *input_dim != dim => {
+                return Err(format!(
+                    "the MLP takes {input_dim} inputs, but the input shape {:?} has {dim} values",
+                    self.shape
+                ))
+            }
+            _ => {}
+        }
+        match &self.normalisation {
+            Normalisation::None => Ok(()),
+            Normalisation::Scale { factor } if factor.is_finite() => Ok(()),
+            Normalisation::Scale { factor } => Err(format!("scale factor {factor} is not finite")),
+            Normalisation::Standardise { mean, std } => {
+                if mean.len() != dim || std.len() != dim {
+                    return Err(format!(
+                        "standardisation has {} means and {} deviations for {dim} input values",
+                        mean.len(),
+                        std.len()
+                    ));
+                }
+                if mean.iter().any(|m| !m.is_finite())
+                    || std.iter().any(|s| !(s.is_finite() && *s > 0.0))
+                {
+                    return Err("standardisation holds a non-finite mean or a deviation ≤ 0".into());
+                }
+                Ok(())
+            }
+        }
+    }
+
     /// Values per sample.
     pub fn dim(&self) -> usize {
         self.shape.iter().product()

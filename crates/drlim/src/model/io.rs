@@ -93,6 +93,15 @@ pub fn load_model(dir: &Path, device: &Device) -> Result<(Net, ModelConfig)> {
     if config.architecture.dim() == 0 {
         return Err(Error::model(&cfg_path, "output dimension is 0"));
     }
+    if let Architecture::Mlp { hidden, .. } = &config.architecture {
+        if hidden.contains(&0) {
+            return Err(Error::model(&cfg_path, "a hidden layer of width 0"));
+        }
+    }
+    config
+        .input
+        .check(&config.architecture)
+        .map_err(|e| Error::model(&cfg_path, e))?;
     let w_bytes =
         std::fs::read(&w_path).map_err(|e| Error::model(&w_path, format!("cannot read: {e}")))?;
     let st = safetensors::SafeTensors::deserialize(&w_bytes)
@@ -271,5 +280,39 @@ mod tests {
         assert!(expected
             .chunks(2)
             .any(|r| (r[0] - expected[0]).abs() > 1e-2));
+    }
+
+    #[test]
+    fn configs_whose_input_disagrees_with_the_network_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let arch = Architecture::Mlp {
+            input_dim: 4,
+            hidden: vec![3],
+            dim: 2,
+        };
+        let net = Net::seeded(&arch, 0, &Device::flex());
+        let mut cfg = config(arch);
+        cfg.input.shape = vec![5];
+        save_model(dir.path(), &net, &cfg).unwrap();
+        let e = load_model(dir.path(), &Device::flex())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("config.json") && e.contains("the MLP takes 4 inputs"),
+            "{e}"
+        );
+        cfg.input.shape = vec![4];
+        cfg.input.normalisation = Normalisation::Standardise {
+            mean: vec![0.0; 3],
+            std: vec![1.0; 4],
+        };
+        save_model(dir.path(), &net, &cfg).unwrap();
+        let e = load_model(dir.path(), &Device::flex())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("3 means and 4 deviations"), "{e}");
+        cfg.input.normalisation = Normalisation::Scale { factor: 0.5 };
+        save_model(dir.path(), &net, &cfg).unwrap();
+        assert!(load_model(dir.path(), &Device::flex()).is_ok());
     }
 }
