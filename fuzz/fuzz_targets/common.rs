@@ -19,7 +19,8 @@ pub fn scratch(name: &str) -> PathBuf {
     dir.join(name)
 }
 
-/// Writes `bytes` to the scratch file `name` and returns its path.
+/// Writes `bytes` to the scratch file `name` and returns its path (unused by the model target).
+#[allow(dead_code)]
 pub fn file(name: &str, bytes: &[u8]) -> PathBuf {
     let p = scratch(name);
     std::fs::write(&p, bytes).expect("write scratch file");

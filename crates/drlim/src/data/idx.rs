@@ -253,4 +253,18 @@ pub(crate) mod tests {
             .to_string()
             .contains("images file"));
     }
+
+    /// Found by fuzzing (`fuzz/`, target idx): zero samples of a sample shape whose size
+    /// overflows made `Dataset::new` overflow while multiplying it out.
+    #[test]
+    fn a_sample_shape_that_overflows_is_an_error() {
+        let mut raw = vec![0, 0, 0x08, 4];
+        for d in [0u32, u32::MAX, u32::MAX, u32::MAX] {
+            raw.extend_from_slice(&d.to_be_bytes());
+        }
+        let e = data_from_bytes(Path::new("z.idx"), &raw)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("z.idx: ") && e.contains("overflows"), "{e}");
+    }
 }

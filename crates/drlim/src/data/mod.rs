@@ -54,7 +54,16 @@ impl Dataset {
         dtype: SourceDtype,
     ) -> Result<Self> {
         let origin = origin.as_ref();
-        let dim: usize = shape.iter().product();
+        let dim = shape
+            .iter()
+            .try_fold(1usize, |a, &d| a.checked_mul(d))
+            .filter(|&d| d.checked_mul(n).is_some())
+            .ok_or_else(|| {
+                Error::data(
+                    origin,
+                    format!("{n} samples of shape {shape:?}: the size overflows"),
+                )
+            })?;
         if n == 0 || dim == 0 {
             return Err(Error::data(origin, "holds no samples (the data is empty)"));
         }

@@ -12,6 +12,16 @@ use crate::error::{Error, Result};
 /// the header is exactly what the header's shape and dtype claim (a hostile or truncated header
 /// cannot make the reader allocate more than the file holds).
 fn open<'a>(path: &Path, bytes: &'a [u8]) -> Result<NpyFile<&'a [u8]>> {
+    // npyz allocates the header length it reads (up to 4 GiB): check it against the file first
+    if bytes.starts_with(b"\x93NUMPY") && bytes.len() >= 12 && header_len(bytes).is_none() {
+        return Err(Error::data(
+            path,
+            format!(
+                "not a valid NPY file: its header claims more bytes than the file's {}",
+                bytes.len()
+            ),
+        ));
+    }
     let npy =
         NpyFile::new(bytes).map_err(|e| Error::data(path, format!("not a valid NPY file: {e}")))?;
     let data_len = bytes.len() - header_len(bytes).expect("npyz parsed the header");
@@ -370,6 +380,23 @@ mod tests {
         assert_eq!(
             load_data(&p).unwrap().values,
             vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+        );
+    }
+
+    /// Found by fuzzing (`fuzz/`, target npy): a version-3 header whose 4-byte length claims
+    /// 2.4 GB made npyz allocate it before reading.
+    #[test]
+    fn a_header_length_beyond_the_file_is_an_error_before_allocation() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("h.npy");
+        let mut b = b"\x93NUMPY\x03\x00".to_vec();
+        b.extend_from_slice(&0x9300_0076u32.to_le_bytes());
+        b.extend_from_slice(b"{'descr': '<i8', ");
+        std::fs::write(&p, &b).unwrap();
+        let e = load_data(&p).unwrap_err().to_string();
+        assert!(
+            e.contains("h.npy") && e.contains("header claims more bytes"),
+            "{e}"
         );
     }
 }
