@@ -52,20 +52,35 @@ fn fit(d: &Path, file: &str, needle: &str) {
     assert!(!d.join("M").exists());
 }
 
-/// An NPY file (version 1.0) with this header dictionary and data, written by hand so that the
-/// header can lie.
-fn npy_raw(descr: &str, fortran: bool, shape: &str, data: &[u8]) -> Vec<u8> {
-    let f = if fortran { "True" } else { "False" };
-    let mut h = format!("{{'descr': '{descr}', 'fortran_order': {f}, 'shape': {shape}, }}");
-    while (10 + h.len() + 1) % 64 != 0 {
-        h.push(' ');
-    }
-    h.push('\n');
-    let mut v = b"\x93NUMPY\x01\x00".to_vec();
-    v.extend_from_slice(&(h.len() as u16).to_le_bytes());
-    v.extend_from_slice(h.as_bytes());
-    v.extend_from_slice(data);
-    v
+/// Writes a valid NPY file of `values` as `name` in `d`, then makes its header claim `shape`
+/// (in its padding, or a header grown to the next 64 bytes), and appends `extra` bytes.
+fn write_lying_npy<T: npyz::Serialize + npyz::AutoSerialize + Copy>(
+    d: &Path,
+    name: &str,
+    values: &[T],
+    shape: &str,
+    extra: usize,
+) {
+    let p = d.join(name);
+    write_npy(&p, &[values.len() as u64], values);
+    let mut bytes = std::fs::read(&p).unwrap();
+    let data_at = 10 + u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
+    let header = String::from_utf8(bytes[10..data_at].to_vec()).unwrap();
+    let (start, end) = (
+        header.find("'shape': ").unwrap() + 9,
+        header.find("), ").unwrap() + 1,
+    );
+    let lie = format!("{}{shape}{}", &header[..start], &header[end..]);
+    let lie = lie.trim_end();
+    // keep the data 64-byte aligned, growing the header if the padding has no room
+    let len = header
+        .len()
+        .max((10 + lie.len() + 1).div_ceil(64) * 64 - 10);
+    let lie = format!("{lie:<width$}\n", width = len - 1);
+    bytes[8..10].copy_from_slice(&(len as u16).to_le_bytes());
+    bytes.splice(10..data_at, lie.into_bytes());
+    bytes.extend(std::iter::repeat_n(0u8, extra));
+    std::fs::write(&p, bytes).unwrap();
 }
 
 #[test]
@@ -73,40 +88,25 @@ fn npy_headers_that_claim_more_than_the_file_holds() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     // a billion 784-byte samples claimed, one present
-    std::fs::write(
-        d.join("huge.npy"),
-        npy_raw("|u1", false, "(1000000000, 784)", &[7; 784]),
-    )
-    .unwrap();
+    write_lying_npy(d, "huge.npy", &[7u8; 784], "(1000000000, 784)", 0);
     fit(
         d,
         "huge.npy",
         "NPY data truncated: shape [1000000000, 784] needs 784000000000 bytes",
     );
-    std::fs::write(
-        d.join("overflow.npy"),
-        npy_raw(
-            "<f4",
-            false,
-            "(4294967296, 4294967296, 4294967296)",
-            &[0; 64],
-        ),
-    )
-    .unwrap();
+    write_lying_npy(
+        d,
+        "overflow.npy",
+        &[0f32; 16],
+        "(4294967296, 4294967296, 4294967296)",
+        0,
+    );
     fit(d, "overflow.npy", "overflows");
-    std::fs::write(
-        d.join("long.npy"),
-        npy_raw("<f4", false, "(2, 3)", &[0; 4 * 6 + 4]),
-    )
-    .unwrap();
+    write_lying_npy(d, "long.npy", &[0f32; 6], "(2, 3)", 4);
     fit(d, "long.npy", "longer than its header says");
     // labels too
     write_digits(d, "train", 20, 0);
-    std::fs::write(
-        d.join("labels.npy"),
-        npy_raw("<i8", false, "(1000000000,)", &[0; 8]),
-    )
-    .unwrap();
+    write_lying_npy(d, "labels.npy", &[0i64], "(1000000000,)", 0);
     fails_bounded(
         d,
         &[

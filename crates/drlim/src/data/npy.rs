@@ -22,6 +22,18 @@ fn open<'a>(path: &Path, bytes: &'a [u8]) -> Result<NpyFile<&'a [u8]>> {
             ),
         ));
     }
+    // npyz's header parser backtracks: nested brackets make it take seconds to minutes. A plain
+    // array's header is one flat dictionary of a few dozen bytes; refuse anything else first.
+    if let Some(h) = header_len(bytes) {
+        let text = &bytes[bytes.len().min(10)..h];
+        let opens = |c: u8| text.iter().filter(|&&b| b == c).count();
+        if h > 1 << 16 || opens(b'{') > 1 || opens(b'[') > 0 || opens(b'(') > 1 {
+            return Err(Error::data(
+                path,
+                "not a valid NPY file: its header is not one flat dictionary of a plain array (structured dtypes are not supported)",
+            ));
+        }
+    }
     let npy =
         NpyFile::new(bytes).map_err(|e| Error::data(path, format!("not a valid NPY file: {e}")))?;
     let data_len = bytes.len() - header_len(bytes).expect("npyz parsed the header");
@@ -396,6 +408,28 @@ mod tests {
         let e = load_data(&p).unwrap_err().to_string();
         assert!(
             e.contains("h.npy") && e.contains("header claims more bytes"),
+            "{e}"
+        );
+    }
+
+    /// Found by fuzzing (target npy): a header of nested braces kept npyz's parser busy for
+    /// more than 12 s.
+    #[test]
+    fn a_header_of_nested_brackets_is_refused_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("n.npy");
+        let mut b = b"\x93NUMPY\x01\x00v\x00{'descr': '<i8', 'fortran_order':".to_vec();
+        b.extend_from_slice(&[b' '; 26]);
+        b.extend_from_slice(&[b'{'; 35]);
+        b.extend_from_slice(b"\\");
+        b.extend_from_slice(&[b'{'; 18]);
+        b.push(b'3');
+        b.extend_from_slice(&[0; 11]);
+        assert_eq!(b.len(), 135);
+        std::fs::write(&p, &b).unwrap();
+        let e = load_data(&p).unwrap_err().to_string();
+        assert!(
+            e.contains("n.npy") && e.contains("not one flat dictionary"),
             "{e}"
         );
     }
