@@ -10,11 +10,11 @@ use std::time::Instant;
 use drlim::Device;
 use serde::Serialize;
 
-use super::scored::{fit_and_score, write_test_map, Run};
+use super::scored::{fit_and_score, score, write_test_map, Run, Score};
 use crate::builtin_mnist;
 use crate::registry::{Context, Outcome};
 use drlim::data::Dataset;
-use drlim::eval::{knn_accuracy, pair_distances, trustworthiness, PairDistances};
+use drlim::eval::{pair_distances, PairDistances};
 use drlim::plot::{scatter, scatter_thumbnails, Colouring, Thumbnails};
 use drlim::points::Points;
 use drlim::train::TrainObserver;
@@ -141,15 +141,14 @@ pub fn run(
     fitted.outcome.check()?;
     let model = fitted.model;
     let d = model.dim();
-    let train_emb = model.embed(&split.train)?;
-    let t1 = Instant::now();
-    let test_emb = model.embed(&split.test)?;
-    let embed_seconds = t1.elapsed().as_secs_f64();
-
+    let Score {
+        acc,
+        trust,
+        train_emb,
+        test_emb,
+        test_embed_seconds: embed_seconds,
+    } = score(&model, split)?;
     let (tr, te) = (Points::new(&train_emb, d), Points::new(&test_emb, d));
-    let acc = knn_accuracy(&tr, &split.train_labels, &te, &split.test_labels, 5)?;
-    let pixels = model.config.input.normalisation.apply(&split.test);
-    let trust = trustworthiness(&Points::new(&pixels, split.test.dim()), &te, 10)?;
     let pairs = pair_distances(&tr, &fitted.graph, 5000, 0);
     let slant = super::slant(&split.test);
     let slant_r2 = slant_knn_r2(&te, &split.test_labels, &slant, 10);
