@@ -176,7 +176,8 @@ pub fn fit_with(
     let graph = source.graph(&Points::new(&normalised, data.dim()))?;
     let graph_seconds = t0.elapsed().as_secs_f64();
     observer.on_graph(graph.len(), &source.describe(), graph_seconds);
-    let inputs = input.prepare(&arch, data)?;
+    // the graph's normalised samples become the network's rows (no second normalisation)
+    let inputs = input.rows(&arch, normalised, data.n);
     let template = ModelConfig {
         drlim_version: env!("CARGO_PKG_VERSION").to_string(),
         architecture: arch,

@@ -132,12 +132,17 @@ impl InputSpec {
                 ),
             ));
         }
-        let values = self.normalisation.apply(data);
+        Ok(self.rows(arch, self.normalisation.apply(data), data.n))
+    }
+
+    /// The network's input rows for `n` samples already normalised by this spec: as they are
+    /// for an MLP, padded to 32×32 for the convnet.
+    pub fn rows(&self, arch: &Architecture, normalised: Vec<f32>, n: usize) -> Vec<f32> {
         match arch {
-            Architecture::Mlp { .. } => Ok(values),
+            Architecture::Mlp { .. } => normalised,
             Architecture::Conv { .. } => {
                 let side = conv_side(&self.shape).expect("checked at training");
-                Ok(pad_images(&values, data.n, side))
+                pad_images(&normalised, n, side)
             }
         }
     }

@@ -1,5 +1,6 @@
 //! The generic implementation: burn's autodiff on any device, SGD or Adam.
 
+use burn::module::Module;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer, SgdConfig};
@@ -65,7 +66,8 @@ impl Stepper for BurnStepper<'_> {
     }
 
     fn net(&self) -> Net {
-        self.net.clone().expect("net present between steps")
+        // handed out for inference: without the autodiff wrapper the optimiser needs
+        self.net.clone().expect("net present between steps").valid()
     }
 
     fn is_finite(&self) -> bool {

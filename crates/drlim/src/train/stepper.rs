@@ -21,7 +21,7 @@ pub trait Stepper {
     /// Trains on one batch of pairs; returns the batch's mean loss. A non-finite loss is
     /// returned without changing the weights.
     fn step(&mut self, pairs: &[Pair], lr: f64) -> f32;
-    /// The current network as a burn module.
+    /// The current network as a burn module for inference (never on an autodiff device).
     fn net(&self) -> Net;
     /// Whether every weight is finite.
     fn is_finite(&self) -> bool;
