@@ -12,8 +12,9 @@ use crate::error::{Error, Result};
 /// the header is exactly what the header's shape and dtype claim (a hostile or truncated header
 /// cannot make the reader allocate more than the file holds).
 fn open<'a>(path: &Path, bytes: &'a [u8]) -> Result<NpyFile<&'a [u8]>> {
+    let header = header_span(bytes);
     // npyz allocates the header length it reads (up to 4 GiB): check it against the file first
-    if bytes.starts_with(b"\x93NUMPY") && bytes.len() >= 12 && header_len(bytes).is_none() {
+    if bytes.starts_with(b"\x93NUMPY") && bytes.len() >= 12 && header.is_none() {
         return Err(Error::data(
             path,
             format!(
@@ -24,10 +25,10 @@ fn open<'a>(path: &Path, bytes: &'a [u8]) -> Result<NpyFile<&'a [u8]>> {
     }
     // npyz's header parser backtracks: nested brackets make it take seconds to minutes. A plain
     // array's header is one flat dictionary of a few dozen bytes; refuse anything else first.
-    if let Some(h) = header_len(bytes) {
-        let text = &bytes[bytes.len().min(10)..h];
+    if let Some(span) = header.clone() {
+        let text = &bytes[span.clone()];
         let opens = |c: u8| text.iter().filter(|&&b| b == c).count();
-        if h > 1 << 16 || opens(b'{') > 1 || opens(b'[') > 0 || opens(b'(') > 1 {
+        if span.end > 1 << 16 || opens(b'{') > 1 || opens(b'[') > 0 || opens(b'(') > 1 {
             return Err(Error::data(
                 path,
                 "not a valid NPY file: its header is not one flat dictionary of a plain array (structured dtypes are not supported)",
@@ -36,7 +37,7 @@ fn open<'a>(path: &Path, bytes: &'a [u8]) -> Result<NpyFile<&'a [u8]>> {
     }
     let npy =
         NpyFile::new(bytes).map_err(|e| Error::data(path, format!("not a valid NPY file: {e}")))?;
-    let data_len = bytes.len() - header_len(bytes).expect("npyz parsed the header");
+    let data_len = bytes.len() - header.expect("npyz parsed the header").end;
     let shape = npy.shape().to_vec();
     let item = match npy.dtype() {
         DType::Plain(ts) => ts.size_field(),
@@ -66,18 +67,18 @@ fn open<'a>(path: &Path, bytes: &'a [u8]) -> Result<NpyFile<&'a [u8]>> {
     Ok(npy)
 }
 
-/// Bytes before the data of a well-formed NPY file: magic (6), version (2), header length (2
-/// bytes in version 1, 4 after), header.
-fn header_len(bytes: &[u8]) -> Option<usize> {
-    let major = *bytes.get(6)?;
-    let (at, width) = if major == 1 { (8, 2) } else { (8, 4) };
-    let field = bytes.get(at..at + width)?;
-    let len = if width == 2 {
-        u16::from_le_bytes([field[0], field[1]]) as usize
-    } else {
-        u32::from_le_bytes([field[0], field[1], field[2], field[3]]) as usize
-    };
-    Some(at + width + len).filter(|&h| h <= bytes.len())
+/// Where the header dictionary of an NPY file lies: after the magic (6 bytes), the version (2)
+/// and the header length (2 bytes in version 1, 4 after); its end is where the data starts.
+/// `None` when the length field is missing or claims more than the file holds.
+fn header_span(bytes: &[u8]) -> Option<std::ops::Range<usize>> {
+    let width = if *bytes.get(6)? == 1 { 2 } else { 4 };
+    let field = bytes.get(8..8 + width)?;
+    let len = field
+        .iter()
+        .rev()
+        .fold(0usize, |a, &b| (a << 8) | b as usize);
+    let start = 8 + width;
+    Some(start..start + len).filter(|r| r.end <= bytes.len())
 }
 
 fn type_of(path: &Path, npy: &NpyFile<&[u8]>) -> Result<(TypeChar, u64)> {
