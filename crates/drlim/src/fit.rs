@@ -12,7 +12,9 @@ use crate::model::{input_image, Architecture, InputSpec, ModelConfig};
 use crate::neighbours::HnswKnnSource;
 use crate::neighbours::{InvariantKnnSource, KnnSource, NeighbourGraph, NeighbourSource};
 use crate::points::Points;
-use crate::train::{defaults, train, EpochReport, Outcome, TrainConfig, TrainObserver};
+use crate::train::{
+    defaults, resume, train, Checkpoint, EpochReport, Outcome, TrainConfig, TrainObserver, Trained,
+};
 
 /// Which network to fit.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -84,6 +86,8 @@ pub struct Fitted {
     /// How training ended: completed, stopped by the observer, or diverged (the model is then
     /// the last good one; [`Outcome::check`] turns a divergence into an error).
     pub outcome: Outcome,
+    /// The state after the last complete epoch, to resume from (none if no epoch completed).
+    pub checkpoint: Option<Checkpoint>,
 }
 
 /// Learns a mapping of `data` with the k-NN neighbour graph of `options` (exact, HNSW or
@@ -141,61 +145,140 @@ pub fn fit_with(
     device: &Device,
     observer: &mut dyn TrainObserver,
 ) -> Result<Fitted> {
-    options.train.validate()?;
-    if options.dim == 0 {
-        return Err(Error::Setting {
-            name: "dim",
-            problem: "(the output dimension) must be at least 1".into(),
-        });
-    }
-    let arch = match &options.net {
-        NetKind::Conv => Architecture::Conv { dim: options.dim },
-        NetKind::Mlp { hidden } => Architecture::Mlp {
-            input_dim: data.dim(),
-            hidden: hidden.clone(),
-            dim: options.dim,
-        },
-    };
-    let input = InputSpec::for_training(&arch, data, options.normalise)?;
-    let image = input_image(&arch, &data.shape);
-    // checked before the graph is built, and naming the data
-    if let Some(aug) = options.train.augment.as_ref().filter(|a| a.is_geometric()) {
-        if image.is_none() {
-            return Err(Error::data(
-                &data.origin,
-                format!(
-                    "augmentation {} moves pixels, but the samples are vectors of shape {:?}, not images; use noise and dropout for vectors",
-                    aug.describe(),
-                    data.shape
-                ),
-            ));
-        }
-    }
-    let normalised = input.normalisation.apply(data);
+    let prepared = Prepared::new(data, options)?;
     let t0 = Instant::now();
-    let graph = source.graph(&Points::new(&normalised, data.dim()))?;
+    let graph = source.graph(&Points::new(&prepared.normalised, data.dim()))?;
     let graph_seconds = t0.elapsed().as_secs_f64();
     observer.on_graph(graph.len(), &source.describe(), graph_seconds);
-    // the graph's normalised samples become the network's rows (no second normalisation)
-    let inputs = input.rows(&arch, normalised, data.n);
-    let template = ModelConfig {
-        drlim_version: env!("CARGO_PKG_VERSION").to_string(),
-        architecture: arch,
-        input,
-        seed: options.train.seed,
-        training: serde_json::json!({
-            "settings": options.train,
-            "neighbours": source.describe(),
-            "n_train": data.n,
-            "neighbour_pairs": graph.len(),
-        }),
-    };
+    let (template, inputs) = prepared.finish(data, options, source, &graph);
     let trained = train(&template, &inputs, &graph, &options.train, device, observer)?;
-    Ok(Fitted {
-        model: trained.model,
-        graph,
-        history: trained.history,
-        graph_seconds,
-        outcome: trained.outcome,
-    })
+    Ok(Fitted::new(trained, graph, graph_seconds))
+}
+
+/// Goes on with a fit of `data` from `checkpoint` (written while fitting the same data with
+/// the same options and `source`; only `options.train.epochs` may differ), on the
+/// checkpoint's own neighbour `graph` (not rebuilt, so an approximate graph stays the same):
+/// the model at the end is bit-identical to that of an uninterrupted fit with the same seed
+/// and thread count. Anything else that differs is refused, naming it.
+pub fn fit_resume(
+    data: &Dataset,
+    options: &FitOptions,
+    source: &dyn NeighbourSource,
+    checkpoint: Checkpoint,
+    graph: NeighbourGraph,
+    device: &Device,
+    observer: &mut dyn TrainObserver,
+) -> Result<Fitted> {
+    let prepared = Prepared::new(data, options)?;
+    if graph.n() != data.n {
+        return Err(Error::model(
+            &checkpoint.origin,
+            format!(
+                "the checkpoint's graph is over {} samples, the data has {}",
+                graph.n(),
+                data.n
+            ),
+        ));
+    }
+    let described = format!("{} (the checkpoint's graph)", source.describe());
+    observer.on_graph(graph.len(), &described, 0.0);
+    let (template, inputs) = prepared.finish(data, options, source, &graph);
+    let trained = resume(
+        &template,
+        &inputs,
+        &graph,
+        &options.train,
+        device,
+        observer,
+        checkpoint,
+    )?;
+    Ok(Fitted::new(trained, graph, 0.0))
+}
+
+impl Fitted {
+    fn new(trained: Trained, graph: NeighbourGraph, graph_seconds: f64) -> Self {
+        Fitted {
+            model: trained.model,
+            graph,
+            history: trained.history,
+            graph_seconds,
+            outcome: trained.outcome,
+            checkpoint: trained.checkpoint,
+        }
+    }
+}
+
+/// The data made ready for a network: its architecture, input preparation and normalised
+/// samples.
+struct Prepared {
+    arch: Architecture,
+    input: InputSpec,
+    normalised: Vec<f32>,
+}
+
+impl Prepared {
+    /// Checks the options against `data` and normalises it.
+    fn new(data: &Dataset, options: &FitOptions) -> Result<Self> {
+        options.train.validate()?;
+        if options.dim == 0 {
+            return Err(Error::Setting {
+                name: "dim",
+                problem: "(the output dimension) must be at least 1".into(),
+            });
+        }
+        let arch = match &options.net {
+            NetKind::Conv => Architecture::Conv { dim: options.dim },
+            NetKind::Mlp { hidden } => Architecture::Mlp {
+                input_dim: data.dim(),
+                hidden: hidden.clone(),
+                dim: options.dim,
+            },
+        };
+        let input = InputSpec::for_training(&arch, data, options.normalise)?;
+        let image = input_image(&arch, &data.shape);
+        // checked before the graph is built, and naming the data
+        if let Some(aug) = options.train.augment.as_ref().filter(|a| a.is_geometric()) {
+            if image.is_none() {
+                return Err(Error::data(
+                    &data.origin,
+                    format!(
+                        "augmentation {} moves pixels, but the samples are vectors of shape {:?}, not images; use noise and dropout for vectors",
+                        aug.describe(),
+                        data.shape
+                    ),
+                ));
+            }
+        }
+        let normalised = input.normalisation.apply(data);
+        Ok(Self {
+            arch,
+            input,
+            normalised,
+        })
+    }
+
+    /// The model's config before training, and the network's rows (the graph's normalised
+    /// samples, without a second normalisation).
+    fn finish(
+        self,
+        data: &Dataset,
+        options: &FitOptions,
+        source: &dyn NeighbourSource,
+        graph: &NeighbourGraph,
+    ) -> (ModelConfig, Vec<f32>) {
+        let inputs = self.input.rows(&self.arch, self.normalised, data.n);
+        let template = ModelConfig {
+            drlim_version: env!("CARGO_PKG_VERSION").to_string(),
+            architecture: self.arch,
+            input: self.input,
+            seed: options.train.seed,
+            training: serde_json::json!({
+                "settings": options.train,
+                "neighbours": source.describe(),
+                "n_train": data.n,
+                "neighbour_pairs": graph.len(),
+            }),
+        };
+        (template, inputs)
+    }
 }

@@ -87,10 +87,10 @@ pub use augment::Augmentation;
 pub use burn::tensor::Device;
 pub use data::Dataset;
 pub use error::{Error, Result};
-pub use fit::{fit, fit_with, knn_source, FitOptions, Fitted, KnnMethod, NetKind};
+pub use fit::{fit, fit_resume, fit_with, knn_source, FitOptions, Fitted, KnnMethod, NetKind};
 pub use mapping::Model;
 pub use train::{
-    defaults, Engine, EpochReport, LossKind, Negatives, OptimizerKind, Outcome, Silent,
+    defaults, Checkpoint, Engine, EpochReport, LossKind, Negatives, OptimizerKind, Outcome, Silent,
     TrainConfig, TrainObserver,
 };
 

@@ -58,6 +58,133 @@ pub fn write_atomic(
     Ok(())
 }
 
+/// Replaces the directory `path` as a whole: `fill` writes the new contents into a fresh
+/// temporary directory beside it, which then takes `path`'s place in one atomic rename (on
+/// Linux an exchange, `renameat2(RENAME_EXCHANGE)`, so `path` never goes missing), and the old
+/// contents are removed. Readers and concurrent writers see one complete directory or the
+/// other, never a mixture; when `fill` fails (a full disk), the previous directory is left
+/// intact and the error says so.
+///
+/// `owned` names the files such a directory holds: an existing `path` that holds anything
+/// else (or is a file) is refused before anything is written, so that a user's folder is
+/// never swept away.
+pub fn replace_dir(
+    path: &Path,
+    owned: &[&str],
+    fill: impl FnOnce(&Path) -> Result<()>,
+) -> Result<()> {
+    check_replaceable_dir(path, owned)?;
+    let parent = folder_of(path);
+    if !parent.is_dir() {
+        return Err(Error::output(path, "its folder does not exist"));
+    }
+    let tmp = tempfile::Builder::new()
+        .prefix(".drlim-tmp-")
+        .tempdir_in(parent)
+        .map_err(|e| Error::output(path, e))?;
+    if let Err(e) = fill(tmp.path()) {
+        return Err(match e {
+            Error::Output { path: p, msg } if path.is_dir() => Error::Output {
+                path: p,
+                msg: format!("{msg}; the previous {} is left intact", path.display()),
+            },
+            e => e,
+        });
+    }
+    swap_in(tmp.path(), path)?;
+    // `tmp` now names the old contents (or nothing): dropping it removes them
+    drop(tmp);
+    Ok(())
+}
+
+/// Checks that `path` is missing, or a directory holding only `owned` files (and the
+/// temporary files of an interrupted write), so that [`replace_dir`] may replace it.
+pub fn check_replaceable_dir(path: &Path, owned: &[&str]) -> Result<()> {
+    if path.is_file() {
+        return Err(Error::output(path, "exists and is a file, not a directory"));
+    }
+    if !path.is_dir() {
+        return check_writable(path);
+    }
+    let entries = std::fs::read_dir(path).map_err(|e| Error::output(path, e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::output(path, e))?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let ours = name.starts_with(".drlim-tmp-") || name.starts_with(".drlim-probe-");
+        if !owned.contains(&name.as_ref()) && !ours {
+            return Err(Error::output(
+                path,
+                format!(
+                    "holds '{name}', which drlim did not write there; the directory is replaced as a whole, so give a new or empty one"
+                ),
+            ));
+        }
+    }
+    // the new directory is made beside it, and renamed there
+    tempfile::Builder::new()
+        .prefix(".drlim-probe-")
+        .tempfile_in(folder_of(path))
+        .map(drop)
+        .map_err(|e| Error::output(path, e))
+}
+
+/// Moves the complete directory `new` to `dst`, atomically; afterwards `new` holds what `dst`
+/// held before (or does not exist).
+fn swap_in(new: &Path, dst: &Path) -> Result<()> {
+    for _ in 0..100 {
+        // a missing or empty `dst` is simply replaced
+        match std::fs::rename(new, dst) {
+            Ok(()) => return Ok(()),
+            Err(e) if !dst.is_dir() => return Err(Error::output(dst, e)),
+            Err(_) => {}
+        }
+        match exchange(new, dst) {
+            Ok(()) => return Ok(()),
+            // `dst` vanished between the two calls (another writer's fallback): try again
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(Error::output(dst, e)),
+        }
+    }
+    Err(Error::output(dst, "kept changing under concurrent writers"))
+}
+
+/// Exchanges two directories in one atomic step.
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let c = |p: &Path| {
+        CString::new(p.as_os_str().as_bytes())
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))
+    };
+    let (a, b) = (c(a)?, c(b)?);
+    // SAFETY: both are valid NUL-terminated paths, relative to the working directory.
+    let rc = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// Without an atomic exchange: the old directory is moved aside, the new one into place.
+#[cfg(not(target_os = "linux"))]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    let aside = a.with_extension("old");
+    std::fs::rename(b, &aside)?;
+    std::fs::rename(a, b)?;
+    std::fs::rename(&aside, a)
+}
+
 /// Writes bytes atomically.
 pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
     write_atomic(path, |w| w.write_all(bytes))

@@ -93,6 +93,18 @@ impl<'g> PairSampler<'g> {
         }
     }
 
+    /// Where the sampler is in its random stream (for a checkpoint): the seed and this
+    /// position give the pairs of every later epoch.
+    pub fn position(&self) -> u128 {
+        self.rng.get_word_pos()
+    }
+
+    /// Moves the sampler to a `position` taken by [`position`](Self::position), as if it had
+    /// drawn the epochs before it.
+    pub fn set_position(&mut self, position: u128) {
+        self.rng.set_word_pos(position);
+    }
+
     /// Pairs per epoch.
     pub fn pairs_per_epoch(&self) -> usize {
         self.counts().total()

@@ -246,7 +246,7 @@ pub struct FastConv {
     pub weights: ConvWeights,
     /// Gradients of the last backward pass.
     pub grads: ConvGrads,
-    velocity: Vec<Vec<f32>>,
+    pub(super) velocity: Vec<Vec<f32>>,
     ws: Workspace,
     threads: usize,
 }

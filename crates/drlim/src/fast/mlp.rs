@@ -161,7 +161,7 @@ pub struct FastMlp {
     pub weights: MlpWeights,
     /// Gradients of the last backward pass, in the weights' layout.
     pub grads: Vec<Vec<f32>>,
-    velocity: Vec<Vec<f32>>,
+    pub(super) velocity: Vec<Vec<f32>>,
     workers: Vec<Worker>,
     /// Rows per worker in the last forward pass.
     rows: usize,

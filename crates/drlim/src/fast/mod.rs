@@ -41,6 +41,27 @@ pub trait FastNet: Send {
     fn to_net(&self, device: &Device) -> Net;
     /// Whether every weight is finite.
     fn is_finite(&self) -> bool;
+    /// The SGD momentum buffers, one per weight tensor in the net's own order (empty before
+    /// the first step).
+    fn velocity(&self) -> &[Vec<f32>];
+    /// Restores momentum buffers taken by [`velocity`](Self::velocity); refuses buffers whose
+    /// count or sizes are not the weights'.
+    fn set_velocity(&mut self, velocity: Vec<Vec<f32>>) -> Result<(), String>;
+}
+
+/// Checks momentum buffers against the weight tensors' sizes (no buffers at all is the
+/// state before the first step).
+fn check_velocity(velocity: &[Vec<f32>], sizes: &[usize]) -> Result<(), String> {
+    if velocity.is_empty() {
+        return Ok(());
+    }
+    let got: Vec<usize> = velocity.iter().map(Vec::len).collect();
+    if got != sizes {
+        return Err(format!(
+            "momentum buffers of sizes {got:?} do not fit weights of sizes {sizes:?}"
+        ));
+    }
+    Ok(())
 }
 
 /// The fast-path twin of a burn network (the convnet or an MLP).
@@ -72,6 +93,15 @@ impl FastNet for FastConv {
     fn is_finite(&self) -> bool {
         self.weights.is_finite()
     }
+    fn velocity(&self) -> &[Vec<f32>] {
+        &self.velocity
+    }
+    fn set_velocity(&mut self, velocity: Vec<Vec<f32>>) -> Result<(), String> {
+        let sizes: Vec<usize> = self.weights.tensors().iter().map(|t| t.len()).collect();
+        check_velocity(&velocity, &sizes)?;
+        self.velocity = velocity;
+        Ok(())
+    }
 }
 
 impl FastNet for FastMlp {
@@ -95,5 +125,14 @@ impl FastNet for FastMlp {
             .tensors
             .iter()
             .all(|t| t.iter().all(|v| v.is_finite()))
+    }
+    fn velocity(&self) -> &[Vec<f32>] {
+        &self.velocity
+    }
+    fn set_velocity(&mut self, velocity: Vec<Vec<f32>>) -> Result<(), String> {
+        let sizes: Vec<usize> = self.weights.tensors.iter().map(Vec::len).collect();
+        check_velocity(&velocity, &sizes)?;
+        self.velocity = velocity;
+        Ok(())
     }
 }

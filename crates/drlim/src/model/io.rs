@@ -1,7 +1,8 @@
 //! Model directories: `model.safetensors` (weights in PyTorch `state_dict` names and layouts,
 //! so that a PyTorch module of the same shape loads them with `load_state_dict`) and
-//! `config.json` (architecture, input, training settings, seed, drlim version). Both files are
-//! written atomically.
+//! `config.json` (architecture, input, training settings, seed, drlim version). The directory
+//! is written as a whole ([`replace_dir`]): a reader never sees one run's weights beside
+//! another's config.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -12,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Architecture, InputSpec, Net};
 use crate::error::{Error, Result};
-use crate::output::write_bytes;
+use crate::output::replace_dir;
 
 /// Name of the weights file in a model directory.
 pub const WEIGHTS_FILE: &str = "model.safetensors";
@@ -34,9 +35,18 @@ pub struct ModelConfig {
     pub training: serde_json::Value,
 }
 
-/// Writes `net` and `config` into `dir` (created if missing).
+/// The files of a model directory.
+pub const MODEL_FILES: [&str; 2] = [WEIGHTS_FILE, CONFIG_FILE];
+
+/// Writes `net` and `config` as the model directory `dir`, replacing a previous model there
+/// as a whole ([`replace_dir`]; a directory holding other files is refused).
 pub fn save_model(dir: &Path, net: &Net, config: &ModelConfig) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::output(dir, e))?;
+    replace_dir(dir, &MODEL_FILES, |tmp| write_model(tmp, dir, net, config))
+}
+
+/// Writes the files of a model into the directory `tmp`, reporting errors against `dir`
+/// (where they will live).
+pub(crate) fn write_model(tmp: &Path, dir: &Path, net: &Net, config: &ModelConfig) -> Result<()> {
     let weights = net.weights();
     let bytes: Vec<(String, Vec<usize>, Vec<u8>)> = weights
         .into_iter()
@@ -60,9 +70,11 @@ pub fn save_model(dir: &Path, net: &Net, config: &ModelConfig) -> Result<()> {
     let meta = HashMap::from([("format".to_string(), "pt".to_string())]);
     let blob = safetensors::serialize(views, Some(meta))
         .map_err(|e| Error::output(dir.join(WEIGHTS_FILE), e))?;
-    write_bytes(&dir.join(WEIGHTS_FILE), &blob)?;
     let json = serde_json::to_vec_pretty(config).expect("config serialises");
-    write_bytes(&dir.join(CONFIG_FILE), &json)
+    for (name, bytes) in [(WEIGHTS_FILE, &blob), (CONFIG_FILE, &json)] {
+        std::fs::write(tmp.join(name), bytes).map_err(|e| Error::output(dir.join(name), e))?;
+    }
+    Ok(())
 }
 
 /// Loads a model directory onto `device`, checking that it is complete and consistent.
@@ -314,5 +326,116 @@ mod tests {
         cfg.input.normalisation = Normalisation::Scale { factor: 0.5 };
         save_model(dir.path(), &net, &cfg).unwrap();
         assert!(load_model(dir.path(), &Device::flex()).is_ok());
+    }
+
+    fn mlp(hidden: usize) -> (Net, ModelConfig) {
+        let arch = Architecture::Mlp {
+            input_dim: 6,
+            hidden: vec![hidden],
+            dim: 2,
+        };
+        (
+            Net::seeded(&arch, hidden as u64, &Device::flex()),
+            config(arch),
+        )
+    }
+
+    /// Reads the file `name` of the open directory `dir`.
+    fn read_at(dir: &std::fs::File, name: &str) -> std::io::Result<Vec<u8>> {
+        use std::io::Read;
+        use std::os::fd::{AsRawFd, FromRawFd};
+        let name = std::ffi::CString::new(name).unwrap();
+        // SAFETY: a valid directory descriptor and a NUL-terminated name; the new descriptor
+        // is owned by the File.
+        let fd = unsafe { libc::openat(dir.as_raw_fd(), name.as_ptr(), libc::O_RDONLY) };
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let mut bytes = Vec::new();
+        unsafe { std::fs::File::from_raw_fd(fd) }.read_to_end(&mut bytes)?;
+        Ok(bytes)
+    }
+
+    #[test]
+    fn concurrent_writers_never_leave_a_mixed_or_missing_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = dir.path().join("m");
+        let models = [mlp(4), mlp(9)];
+        save_model(&m, &models[0].0, &models[0].1).unwrap();
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|s| {
+            let reader = s.spawn(|| {
+                let (mut looks, mut whole) = (0, 0);
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    // replaced in one step, the directory never goes missing
+                    let dir = std::fs::File::open(&m).unwrap();
+                    looks += 1;
+                    // both files read from one directory (the old one may be removed meanwhile)
+                    let (Ok(cfg), Ok(weights)) =
+                        (read_at(&dir, CONFIG_FILE), read_at(&dir, WEIGHTS_FILE))
+                    else {
+                        continue;
+                    };
+                    let cfg: ModelConfig = serde_json::from_slice(&cfg).unwrap();
+                    let Architecture::Mlp { hidden, .. } = cfg.architecture else {
+                        unreachable!()
+                    };
+                    let st = safetensors::SafeTensors::deserialize(&weights).unwrap();
+                    let shape = st.tensor("layers.0.weight").unwrap().shape().to_vec();
+                    assert_eq!(shape, [hidden[0], 6], "one run's weights, another's config");
+                    whole += 1;
+                }
+                (looks, whole)
+            });
+            let writers: Vec<_> = models
+                .iter()
+                .map(|(net, cfg)| {
+                    let m = &m;
+                    s.spawn(move || {
+                        for _ in 0..60 {
+                            save_model(m, net, cfg).unwrap();
+                        }
+                    })
+                })
+                .collect();
+            for w in writers {
+                w.join().unwrap();
+            }
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            let (looks, whole) = reader.join().unwrap();
+            assert!(looks > 0 && whole > 0, "{looks} looks, {whole} whole reads");
+        });
+        // one run's weights with the same run's config
+        let (net, cfg) = load_model(&m, &Device::flex()).unwrap();
+        let (expected, _) = models
+            .iter()
+            .find(|(_, c)| c.architecture == cfg.architecture)
+            .unwrap();
+        assert_eq!(net.weights(), expected.weights());
+        // no temporary directory is left behind
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["m"]);
+    }
+
+    #[test]
+    fn a_directory_with_other_files_is_never_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let (net, cfg) = mlp(4);
+        std::fs::write(dir.path().join("notes.txt"), b"mine").unwrap();
+        let e = save_model(dir.path(), &net, &cfg).unwrap_err().to_string();
+        assert!(
+            e.contains("holds 'notes.txt', which drlim did not write there"),
+            "{e}"
+        );
+        assert_eq!(
+            std::fs::read(dir.path().join("notes.txt")).unwrap(),
+            b"mine"
+        );
+        let file = dir.path().join("notes.txt");
+        let e = save_model(&file, &net, &cfg).unwrap_err().to_string();
+        assert!(e.contains("exists and is a file"), "{e}");
     }
 }

@@ -8,7 +8,8 @@ mod mlp;
 
 pub use conv::{ConvNet, CONV_INPUT_SIDE};
 pub use input::{input_image, pad_images, InputSpec};
-pub use io::{load_model, save_model, ModelConfig, CONFIG_FILE, WEIGHTS_FILE};
+pub(crate) use io::write_model;
+pub use io::{load_model, save_model, ModelConfig, CONFIG_FILE, MODEL_FILES, WEIGHTS_FILE};
 pub use mlp::MlpNet;
 
 use burn::module::{Module, Param};

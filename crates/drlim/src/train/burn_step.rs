@@ -1,16 +1,22 @@
 //! The generic implementation: burn's autodiff on any device, SGD or Adam.
 
-use burn::module::Module;
+use std::collections::HashMap;
+
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer, SgdConfig};
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Bytes, Device, Tensor, TensorData};
+
+use crate::error::{Error, Result};
+use crate::mapping::Model;
 
 use crate::loss::contrastive_loss;
 use crate::model::Net;
 use crate::pairs::Pair;
 
 use super::batches::Batches;
+use super::checkpoint::{OptimiserState, StepperState};
 use super::config::{OptimizerKind, TrainConfig};
 use super::stepper::Stepper;
 
@@ -75,6 +81,75 @@ impl Stepper for BurnStepper<'_> {
             .weights()
             .iter()
             .all(|(_, _, w)| w.iter().all(|v| v.is_finite()))
+    }
+
+    fn state(&self) -> Result<StepperState> {
+        let net = self.net.as_ref().expect("net present between steps");
+        let mut ids = ParamIds(Vec::new());
+        net.visit(&mut ids);
+        let record = self
+            .optim
+            .into_bytes()
+            .map_err(|e| Error::param(format!("cannot record the optimiser's state: {e:?}")))?;
+        Ok(StepperState {
+            optimiser: OptimiserState::Burn {
+                ids: ids.0,
+                record: record.to_vec(),
+            },
+            streams: self.batches.streams,
+        })
+    }
+
+    fn restore(&mut self, model: &Model, state: &StepperState) -> Result<()> {
+        let OptimiserState::Burn { ids, record } = &state.optimiser else {
+            return Err(Error::param(
+                "the checkpoint holds the fast CPU path's optimiser state, but this run trains with burn: resume with the engine, optimiser and device that wrote it",
+            ));
+        };
+        let mut values: HashMap<String, Vec<f32>> = model
+            .net
+            .weights()
+            .into_iter()
+            .map(|(name, _, v)| (name, v))
+            .collect();
+        let net = Net::from_weights(&model.config.architecture, &self.device, |name| {
+            values.remove(name).expect("the architecture's own weights")
+        });
+        let mut count = ParamIds(Vec::new());
+        net.visit(&mut count);
+        if count.0.len() != ids.len() {
+            return Err(Error::param(format!(
+                "the checkpoint's optimiser state names {} parameters, the network has {}",
+                ids.len(),
+                count.0.len()
+            )));
+        }
+        let net = net.map(&mut SetParamIds(ids.iter()));
+        self.optim = optimizer(self.batches.config)
+            .from_bytes(Bytes::from_bytes_vec(record.clone()))
+            .map_err(|e| Error::param(format!("the checkpoint's optimiser state: {e:?}")))?;
+        self.net = Some(net);
+        self.batches.streams = state.streams;
+        Ok(())
+    }
+}
+
+/// Collects the parameter ids of a module, in visiting order.
+struct ParamIds(Vec<u64>);
+
+impl ModuleVisitor for ParamIds {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        self.0.push(param.id.val());
+    }
+}
+
+/// Gives a module's parameters the ids of a [`ParamIds`] visit, in visiting order.
+struct SetParamIds<'a>(std::slice::Iter<'a, u64>);
+
+impl ModuleMapper for SetParamIds<'_> {
+    fn map_float<const D: usize>(&mut self, mut param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        param.id = ParamId::from(*self.0.next().expect("counted before"));
+        param
     }
 }
 

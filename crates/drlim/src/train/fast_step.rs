@@ -2,11 +2,14 @@
 
 use burn::tensor::Device;
 
-use crate::fast::FastNet;
+use crate::error::{Error, Result};
+use crate::fast::{fast_net, FastNet};
+use crate::mapping::Model;
 use crate::model::Net;
 use crate::pairs::Pair;
 
 use super::batches::Batches;
+use super::checkpoint::{OptimiserState, StepperState};
 use super::stepper::Stepper;
 
 pub(super) struct FastStepper<'a> {
@@ -41,5 +44,27 @@ impl Stepper for FastStepper<'_> {
 
     fn is_finite(&self) -> bool {
         self.fast.is_finite()
+    }
+
+    fn state(&self) -> Result<StepperState> {
+        Ok(StepperState {
+            optimiser: OptimiserState::Fast {
+                velocity: self.fast.velocity().to_vec(),
+            },
+            streams: self.batches.streams,
+        })
+    }
+
+    fn restore(&mut self, model: &Model, state: &StepperState) -> Result<()> {
+        let OptimiserState::Fast { velocity } = &state.optimiser else {
+            return Err(Error::param(
+                "the checkpoint holds burn's optimiser state, but this run trains on the fast CPU path: resume with the engine, optimiser and device that wrote it",
+            ));
+        };
+        let mut fast = fast_net(&model.net);
+        fast.set_velocity(velocity.clone()).map_err(Error::param)?;
+        self.fast = fast;
+        self.batches.streams = state.streams;
+        Ok(())
     }
 }

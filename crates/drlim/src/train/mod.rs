@@ -8,10 +8,12 @@
 //! - [`batches`]: the inputs of a batch of pairs and the loss, shared by both implementations;
 //! - [`stepper`]: one optimisation step, by burn ([`burn_step`]) or the fast CPU path
 //!   ([`fast_step`]), and the rule that chooses;
+//! - [`checkpoint`]: the state after an epoch, saved and resumed bit for bit;
 //! - this module: the loop over epochs, and how it ended ([`Outcome`]).
 
 mod batches;
 mod burn_step;
+pub mod checkpoint;
 pub mod config;
 mod fast_step;
 pub mod observer;
@@ -28,6 +30,7 @@ use crate::model::{input_image, ModelConfig};
 use crate::neighbours::NeighbourGraph;
 use crate::pairs::{PairCounts, PairSampler};
 
+pub use checkpoint::{Checkpoint, OptimiserState, StepperState};
 pub use config::{defaults, Engine, LossKind, Negatives, OptimizerKind, TrainConfig};
 pub use observer::{EpochReport, Silent, TrainObserver};
 pub use stepper::{stepper, uses_fast_path, Stepper};
@@ -71,6 +74,8 @@ pub struct Trained {
     pub history: Vec<EpochReport>,
     /// How training ended.
     pub outcome: Outcome,
+    /// The state after the last complete epoch, to resume from (none if no epoch completed).
+    pub checkpoint: Option<Checkpoint>,
 }
 
 /// The model config of `template` with its training record brought up to date: epochs
@@ -102,6 +107,43 @@ pub fn train(
     device: &Device,
     observer: &mut dyn TrainObserver,
 ) -> Result<Trained> {
+    run(template, inputs, graph, config, device, observer, None)
+}
+
+/// Goes on training from `checkpoint` (its weights, optimiser state, sampler position and
+/// epochs) up to `config.epochs`, with the same arguments as [`train`] (the graph being the
+/// checkpoint's own): the weights at the end are bit-identical to those of an uninterrupted
+/// [`train`] with the same seed and thread count. Refuses a checkpoint of another network,
+/// input preparation, seed, settings (the number of epochs aside) or other training rows.
+pub fn resume(
+    template: &ModelConfig,
+    inputs: &[f32],
+    graph: &NeighbourGraph,
+    config: &TrainConfig,
+    device: &Device,
+    observer: &mut dyn TrainObserver,
+    checkpoint: Checkpoint,
+) -> Result<Trained> {
+    run(
+        template,
+        inputs,
+        graph,
+        config,
+        device,
+        observer,
+        Some(checkpoint),
+    )
+}
+
+fn run(
+    template: &ModelConfig,
+    inputs: &[f32],
+    graph: &NeighbourGraph,
+    config: &TrainConfig,
+    device: &Device,
+    observer: &mut dyn TrainObserver,
+    start: Option<Checkpoint>,
+) -> Result<Trained> {
     config.validate()?;
     let arch = &template.architecture;
     let dim = arch.input_dim();
@@ -110,6 +152,10 @@ pub fn train(
         graph.n() * dim,
         "inputs must hold one row per graph vertex"
     );
+    let inputs_crc32 = checkpoint::rows_crc32(inputs);
+    if let Some(cp) = &start {
+        cp.check_continues(template, inputs_crc32, config.epochs)?;
+    }
     let augment_pairs = if config.augment.is_some() {
         config.augment_pairs
     } else {
@@ -123,18 +169,24 @@ pub fn train(
     let image = input_image(arch, &template.input.shape);
     let mut stepper = stepper(arch, inputs, image, config, device)?;
     let mut history = Vec::with_capacity(config.epochs);
+    if let Some(cp) = &start {
+        sampler.set_position(cp.sampler);
+        stepper.restore(&cp.model, &cp.stepper)?;
+        history.clone_from(&cp.history);
+    }
     let model = |net, history: &[EpochReport], diverged: Option<&Error>| Model {
         net,
         config: record(template, history, diverged),
     };
     let mut last_good = stepper.net();
+    let mut last_checkpoint = start;
     observer.on_pairs(&PairCounts {
         in_batch_non_neighbours: config.negatives == Negatives::Batch,
         ..sampler.counts()
     });
     observer.on_start(config.epochs, sampler.pairs_per_epoch());
     let mut outcome = Outcome::Completed;
-    'epochs: for epoch in 1..=config.epochs {
+    'epochs: for epoch in history.len() + 1..=config.epochs {
         let start = Instant::now();
         let lr = config.lr_at(epoch);
         let pairs = sampler.epoch();
@@ -173,7 +225,18 @@ pub fn train(
         history.push(report);
         let after = model(stepper.net(), &history, None);
         let flow = observer.on_epoch(history.last().expect("just pushed"), &after);
-        last_good = after.net;
+        last_good = after.net.clone();
+        let checkpoint = Checkpoint {
+            model: after,
+            history: history.clone(),
+            stepper: stepper.state()?,
+            sampler: sampler.position(),
+            inputs_crc32,
+            threads: rayon::current_num_threads(),
+            origin: String::new(),
+        };
+        observer.on_checkpoint(&checkpoint, graph);
+        last_checkpoint = Some(checkpoint);
         if flow == ControlFlow::Break(()) {
             if epoch < config.epochs {
                 outcome = Outcome::Stopped { epochs: epoch };
@@ -186,6 +249,7 @@ pub fn train(
         model: model(last_good, &history, diverged.as_ref()),
         history,
         outcome,
+        checkpoint: last_checkpoint,
     })
 }
 
@@ -219,7 +283,17 @@ mod tests {
         config: &TrainConfig,
         observer: &mut dyn TrainObserver,
     ) -> Trained {
-        let template = ModelConfig {
+        let template = template_for(arch, image, config);
+        train(&template, inputs, g, config, &Device::flex(), observer).unwrap()
+    }
+
+    /// The model config before training, with the settings as `fit` records them.
+    fn template_for(
+        arch: &Architecture,
+        image: Option<(usize, usize)>,
+        config: &TrainConfig,
+    ) -> ModelConfig {
+        ModelConfig {
             drlim_version: "test".into(),
             architecture: arch.clone(),
             input: InputSpec {
@@ -228,9 +302,8 @@ mod tests {
                 normalisation: Normalisation::None,
             },
             seed: config.seed,
-            training: serde_json::json!({}),
-        };
-        train(&template, inputs, g, config, &Device::flex(), observer).unwrap()
+            training: serde_json::json!({ "settings": config }),
+        }
     }
 
     /// Two noisy clusters in 8-D, far apart.
@@ -552,5 +625,202 @@ mod tests {
         };
         let t = train_on(&arch, &x, None, &g, &cfg(3), &mut stop);
         assert_eq!(t.outcome, Outcome::Completed);
+    }
+
+    /// Trains `config.epochs` epochs in one go, and again stopped in the middle of epoch 3,
+    /// saved, loaded and resumed: the weights, losses and checkpoint state must agree bit for
+    /// bit.
+    fn resume_matches_uninterrupted(
+        arch: &Architecture,
+        inputs: &[f32],
+        image: Option<(usize, usize)>,
+        g: &NeighbourGraph,
+        config: &TrainConfig,
+    ) {
+        let full = train_on(arch, inputs, image, g, config, &mut Silent);
+        assert_eq!(full.outcome, Outcome::Completed);
+        let mut stop = StopAfter {
+            after: 2,
+            mid_epoch: true,
+            seen: vec![],
+        };
+        let stopped = train_on(arch, inputs, image, g, config, &mut stop);
+        assert_eq!(stopped.outcome, Outcome::Stopped { epochs: 2 });
+        let checkpoint = stopped.checkpoint.expect("two epochs completed");
+        assert_eq!(checkpoint.epochs(), 2);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ckpt");
+        checkpoint.save(&path, g).unwrap();
+        let (loaded, graph) = Checkpoint::load(&path, &Device::flex()).unwrap();
+        assert_eq!(graph.pairs(), g.pairs());
+        assert_eq!(loaded.stepper, checkpoint.stepper);
+        assert_eq!(loaded.sampler, checkpoint.sampler);
+        assert_eq!(loaded.history, checkpoint.history);
+        let template = template_for(arch, image, config);
+        let resumed = resume(
+            &template,
+            inputs,
+            &graph,
+            config,
+            &Device::flex(),
+            &mut Silent,
+            loaded,
+        )
+        .unwrap();
+        assert_eq!(resumed.outcome, Outcome::Completed);
+        assert_eq!(
+            resumed.model.net.weights(),
+            full.model.net.weights(),
+            "resumed weights must equal the uninterrupted run's"
+        );
+        let losses = |h: &[EpochReport]| h.iter().map(|r| r.loss).collect::<Vec<_>>();
+        assert_eq!(losses(&resumed.history), losses(&full.history));
+        assert_eq!(
+            resumed.model.config.training["epochs_completed"],
+            config.epochs
+        );
+        // the final states agree too, so a second interruption would resume as exactly (burn's
+        // records are keyed by parameter ids, which differ from run to run)
+        let (a, b) = (resumed.checkpoint.unwrap(), full.checkpoint.unwrap());
+        assert_eq!(
+            (a.stepper.streams, a.sampler),
+            (b.stepper.streams, b.sampler)
+        );
+        if let OptimiserState::Fast { .. } = a.stepper.optimiser {
+            assert_eq!(a.stepper.optimiser, b.stepper.optimiser);
+        }
+    }
+
+    #[test]
+    fn resuming_a_checkpoint_gives_the_uninterrupted_weights() {
+        let (x, g, arch) = blob_task(48, 16);
+        let base = TrainConfig {
+            epochs: 4,
+            batch: 8,
+            lr: 0.02,
+            lr_decay: 0.9,
+            momentum: 0.9,
+            seed: 3,
+            augment: Some(Augmentation::parse("noise=0.1,dropout=0.1").unwrap()),
+            augment_pairs: 1,
+            ..TrainConfig::default()
+        };
+        // the fast path (momentum buffers, sampler, augmentation streams)
+        resume_matches_uninterrupted(&arch, &x, None, &g, &base);
+        // in-batch non-neighbours and the Cauchy InfoNCE loss
+        let in_batch = TrainConfig {
+            negatives: Negatives::Batch,
+            loss: LossKind::CauchyInfonce,
+            ..base.clone()
+        };
+        resume_matches_uninterrupted(&arch, &x, None, &g, &in_batch);
+        // burn's SGD with momentum, and Adam (optimiser records keyed by parameter ids)
+        let burn = TrainConfig {
+            engine: Engine::Burn,
+            ..base.clone()
+        };
+        resume_matches_uninterrupted(&arch, &x, None, &g, &burn);
+        let adam = TrainConfig {
+            optimizer: OptimizerKind::Adam,
+            lr: 0.002,
+            ..base
+        };
+        resume_matches_uninterrupted(&arch, &x, None, &g, &adam);
+    }
+
+    #[test]
+    fn resuming_the_convnet_with_image_augmentation_gives_the_uninterrupted_weights() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
+        let n = 24;
+        let images: Vec<f32> = (0..n * 784).map(|_| rng.random::<f32>()).collect();
+        let g = KnnSource { k: 2 }
+            .graph(&Points::new(&images, 784))
+            .unwrap();
+        let arch = Architecture::Conv { dim: 2 };
+        let prepared = crate::model::pad_images(&images, n, 28);
+        let config = TrainConfig {
+            epochs: 3,
+            batch: 8,
+            lr: 0.01,
+            momentum: 0.9,
+            augment: Some(Augmentation::parse("shift=2,rotate=10").unwrap()),
+            ..TrainConfig::default()
+        };
+        resume_matches_uninterrupted(&arch, &prepared, Some((32, 32)), &g, &config);
+    }
+
+    #[test]
+    fn a_checkpoint_refuses_another_run() {
+        let (x, g, arch) = blob_task(40, 8);
+        let config = TrainConfig {
+            epochs: 4,
+            batch: 8,
+            lr: 0.01,
+            ..TrainConfig::default()
+        };
+        let mut stop = StopAfter {
+            after: 2,
+            mid_epoch: false,
+            seen: vec![],
+        };
+        let t = train_on(&arch, &x, None, &g, &config, &mut stop);
+        let cp = t.checkpoint.unwrap();
+        let attempt = |arch: &Architecture, x: &[f32], c: &TrainConfig| {
+            let template = template_for(arch, None, c);
+            match resume(
+                &template,
+                x,
+                &g,
+                c,
+                &Device::flex(),
+                &mut Silent,
+                cp.clone(),
+            ) {
+                Ok(_) => "resumed".to_string(),
+                Err(e) => e.to_string(),
+            }
+        };
+        let other_lr = TrainConfig {
+            lr: 0.02,
+            ..config.clone()
+        };
+        let err = attempt(&arch, &x, &other_lr);
+        assert!(
+            err.contains("other settings: lr (0.01 in the checkpoint, 0.02 now)"),
+            "{err}"
+        );
+        let mut other_data = x.clone();
+        other_data[5] += 1.0;
+        let err = attempt(&arch, &other_data, &config);
+        assert!(err.contains("trained on other data"), "{err}");
+        let err = attempt(
+            &arch,
+            &x,
+            &TrainConfig {
+                epochs: 2,
+                ..config.clone()
+            },
+        );
+        assert!(err.contains("nothing to resume"), "{err}");
+        let wider = Architecture::Mlp {
+            input_dim: 8,
+            hidden: vec![9],
+            dim: 2,
+        };
+        let err = attempt(&wider, &x, &config);
+        assert!(err.contains("network"), "{err}");
+        // more epochs than first asked for is allowed
+        assert_eq!(
+            attempt(
+                &arch,
+                &x,
+                &TrainConfig {
+                    epochs: 6,
+                    ..config.clone()
+                }
+            ),
+            "resumed"
+        );
     }
 }

@@ -2,13 +2,14 @@
 
 use std::ops::ControlFlow;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::mapping::Model;
+use crate::neighbours::NeighbourGraph;
 use crate::pairs::PairCounts;
 
 /// What one epoch did.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EpochReport {
     /// The epoch, from 1.
     pub epoch: usize,
@@ -57,6 +58,9 @@ pub trait TrainObserver {
     fn on_epoch(&mut self, _report: &EpochReport, _model: &Model) -> ControlFlow<()> {
         ControlFlow::Continue(())
     }
+    /// After [`on_epoch`](Self::on_epoch): everything needed to resume from this epoch, and
+    /// the graph trained on ([`Checkpoint::save`](super::Checkpoint::save) writes both).
+    fn on_checkpoint(&mut self, _checkpoint: &super::Checkpoint, _graph: &NeighbourGraph) {}
 }
 
 /// An observer that ignores everything.

@@ -5,11 +5,13 @@ use burn::tensor::Device;
 
 use crate::error::Result;
 use crate::fast::{self, fast_net};
+use crate::mapping::Model;
 use crate::model::{Architecture, Net};
 use crate::pairs::Pair;
 
 use super::batches::Batches;
 use super::burn_step::{optimizer, BurnStepper};
+use super::checkpoint::StepperState;
 use super::config::{Engine, OptimizerKind, TrainConfig};
 use super::fast_step::FastStepper;
 
@@ -25,6 +27,14 @@ pub trait Stepper {
     fn net(&self) -> Net;
     /// Whether every weight is finite.
     fn is_finite(&self) -> bool;
+    /// The optimiser's state and the augmentation streams used, for a [`Checkpoint`].
+    ///
+    /// [`Checkpoint`]: super::Checkpoint
+    fn state(&self) -> Result<StepperState>;
+    /// Goes on from `model`'s weights and `state` (taken by [`state`](Self::state) from a
+    /// stepper of the same implementation and settings), as if the steps before had been
+    /// taken here.
+    fn restore(&mut self, model: &Model, state: &StepperState) -> Result<()>;
 }
 
 /// Whether `config` trains on `device` with the fast CPU path: where [`fast::serves`] the
