@@ -363,6 +363,19 @@ pub struct FitArgs {
     /// --metadata; PERIOD makes it circular), e.g. `0:20:360,1:5` for azimuth and elevation.
     #[arg(long, value_delimiter = ',')]
     pub grid: Vec<String>,
+    /// Checkpoint directory (default: MODEL_OUT.checkpoint), written every --checkpoint-every
+    /// epochs and when training is interrupted (SIGINT, SIGTERM); removed once training
+    /// completes. A checkpoint is a model directory too (`drlim embed` reads it).
+    #[arg(long)]
+    pub checkpoint: Option<PathBuf>,
+    /// Epochs between checkpoints (0: only when interrupted).
+    #[arg(long, default_value_t = 1)]
+    pub checkpoint_every: usize,
+    /// Go on from a checkpoint of an interrupted `drlim fit` given the same data and flags
+    /// (--epochs may be raised): the model at the end is bit-identical to that of an
+    /// uninterrupted run with the same seed and --threads.
+    #[arg(long)]
+    pub resume: Option<PathBuf>,
     #[command(flatten)]
     pub train: TrainArgs,
 }

@@ -1,29 +1,42 @@
-//! `drlim fit`: data → k-NN neighbours → pairs → training → model directory.
+//! `drlim fit`: data → k-NN neighbours → pairs → training → model directory, with
+//! checkpoints, interrupts and resume.
+
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use drlim::data::{load, load_labels_for};
 use drlim::eval::{knn_accuracy_loo, pair_distances};
-use drlim::output::{check_writable, write_matrix};
+use drlim::model::MODEL_FILES;
+use drlim::neighbours::NeighbourGraph;
+use drlim::output::{check_replaceable_dir, check_writable, write_matrix};
+use drlim::pairs::PairCounts;
 use drlim::points::Points;
-use drlim::{fit_with, Device, Error, Result};
+use drlim::train::checkpoint::{CHECKPOINT_FILE, CHECKPOINT_FILES};
+use drlim::{
+    fit_resume, fit_with, Checkpoint, Device, EpochReport, Error, Model, Outcome, Result,
+    TrainObserver,
+};
 
 use super::{fit_options, say, show};
 use crate::cli::FitArgs;
+use crate::interrupt::{self, Interrupts};
 use crate::progress::Progress;
 
-pub fn run(a: FitArgs, device: &Device) -> Result<()> {
+pub fn run(a: FitArgs, device: &Device) -> Result<ExitCode> {
     let quiet = a.train.quiet;
     // Check every output before the long work, so a typo does not cost a training run.
-    if a.model_out.is_file() {
-        return Err(Error::output(
-            &a.model_out,
-            "exists and is a file, not a model directory",
-        ));
-    }
-    if a.model_out.is_dir() {
-        check_writable(&a.model_out.join(drlim::model::CONFIG_FILE))?;
-    } else {
-        check_writable(&a.model_out)?;
-    }
+    check_replaceable_dir(&a.model_out, &MODEL_FILES)?;
+    let checkpoint_dir = a
+        .checkpoint
+        .clone()
+        .unwrap_or_else(|| default_checkpoint(&a.model_out));
+    check_replaceable_dir(&checkpoint_dir, &CHECKPOINT_FILES)?;
+    let resume = a
+        .resume
+        .as_ref()
+        .map(|dir| Checkpoint::load(dir, device))
+        .transpose()?;
     for e in a.embedding_out.iter().chain(&a.graph_out) {
         drlim::output::MatrixFormat::from_path(e)?;
         check_writable(e)?;
@@ -44,9 +57,70 @@ pub fn run(a: FitArgs, device: &Device) -> Result<()> {
         ),
     );
     let options = fit_options(&a.train, a.net, &a.hidden, a.normalise)?;
-    let mut progress = Progress::new(quiet);
     let source = super::sources::build(&a, &options, labels.as_deref(), &data)?;
-    let fitted = fit_with(&data, &options, source.as_ref(), device, &mut progress)?;
+    let mut watch = Watch {
+        progress: Progress::new(quiet),
+        interrupts: Interrupts::default(),
+        dir: &checkpoint_dir,
+        every: a.checkpoint_every,
+        epochs: options.train.epochs,
+        saved: None,
+        told: false,
+    };
+    let fitted = match resume {
+        Some((checkpoint, graph)) => {
+            let threads = rayon::current_num_threads();
+            if checkpoint.threads != threads && !quiet {
+                eprintln!(
+                    "note: the checkpoint was written with {} threads and this run has {threads}, so the weights will differ slightly from an uninterrupted run's (--threads {} gives the same)",
+                    checkpoint.threads, checkpoint.threads
+                );
+            }
+            say(
+                quiet,
+                format!(
+                    "resuming after epoch {} of {} from {}",
+                    checkpoint.epochs(),
+                    options.train.epochs,
+                    checkpoint.origin
+                ),
+            );
+            watch.saved = (a.resume.as_deref() == Some(checkpoint_dir.as_path()))
+                .then(|| checkpoint.epochs());
+            fit_resume(
+                &data,
+                &options,
+                source.as_ref(),
+                checkpoint,
+                graph,
+                device,
+                &mut watch,
+            )?
+        }
+        None => fit_with(&data, &options, source.as_ref(), device, &mut watch)?,
+    };
+    if let Outcome::Stopped { epochs } = fitted.outcome {
+        let sig = watch.interrupts.signal().unwrap_or(libc::SIGINT);
+        match &fitted.checkpoint {
+            Some(checkpoint) => {
+                if watch.saved != Some(checkpoint.epochs()) {
+                    checkpoint.save(&checkpoint_dir, &fitted.graph)?;
+                }
+                eprintln!(
+                    "interrupted by {}: saved the state after epoch {epochs} of {} to {} (a model directory too); resume with:\n  {}",
+                    interrupt::name(sig),
+                    options.train.epochs,
+                    show(&checkpoint_dir),
+                    resume_command(&checkpoint_dir)
+                );
+            }
+            None => eprintln!(
+                "interrupted by {} before the first epoch ended: nothing to save",
+                interrupt::name(sig)
+            ),
+        }
+        return Ok(ExitCode::from(interrupt::exit_code(sig)));
+    }
     let model = &fitted.model;
     model.save(&a.model_out)?;
     if let Err(err) = fitted.outcome.check() {
@@ -55,6 +129,16 @@ pub fn run(a: FitArgs, device: &Device) -> Result<()> {
             "{err}; kept the model of the last good epoch ({kept}) in {}",
             show(&a.model_out)
         )));
+    }
+    // completed: the checkpoint has served its purpose
+    if checkpoint_dir.join(CHECKPOINT_FILE).is_file() {
+        match std::fs::remove_dir_all(&checkpoint_dir) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => eprintln!(
+                "warning: {}: cannot remove the checkpoint: {e}",
+                show(&checkpoint_dir)
+            ),
+            _ => {}
+        }
     }
     let emb = model.embed(&data)?;
     let points = Points::new(&emb, model.dim());
@@ -103,5 +187,115 @@ pub fn run(a: FitArgs, device: &Device) -> Result<()> {
         );
     }
     say(quiet, format!("saved the model to {}", show(&a.model_out)));
-    Ok(())
+    if let Some(sig) = watch.interrupts.signal() {
+        eprintln!(
+            "interrupted by {} after training; the outputs are complete",
+            interrupt::name(sig)
+        );
+        return Ok(ExitCode::from(interrupt::exit_code(sig)));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `MODEL_OUT.checkpoint`, beside the model directory.
+fn default_checkpoint(model_out: &Path) -> PathBuf {
+    // without a trailing separator, so that the suffix goes on the name
+    let mut name = model_out.components().collect::<PathBuf>().into_os_string();
+    name.push(".checkpoint");
+    PathBuf::from(name)
+}
+
+/// This very command line with `--resume DIR` (replacing any earlier `--resume`), quoted for
+/// a POSIX shell.
+fn resume_command(dir: &Path) -> String {
+    let mut args: Vec<String> = std::env::args().collect();
+    let mut i = 0;
+    while i < args.len() {
+        if args[i] == "--resume" {
+            args.drain(i..(i + 2).min(args.len()));
+        } else if args[i].starts_with("--resume=") {
+            args.remove(i);
+        } else {
+            i += 1;
+        }
+    }
+    args.push("--resume".into());
+    args.push(dir.display().to_string());
+    let quote = |s: &String| {
+        let plain = !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_-./=,:+@%".contains(c));
+        if plain {
+            s.clone()
+        } else {
+            format!("'{}'", s.replace('\'', "'\\''"))
+        }
+    };
+    args.iter().map(quote).collect::<Vec<_>>().join(" ")
+}
+
+/// Training's observer for `fit`: progress on the terminal, checkpoints every `every` epochs,
+/// and a stop at the end of the current step on SIGINT or SIGTERM.
+struct Watch<'a> {
+    progress: Progress,
+    interrupts: Interrupts,
+    dir: &'a Path,
+    every: usize,
+    epochs: usize,
+    /// The epoch whose checkpoint is on disk.
+    saved: Option<usize>,
+    told: bool,
+}
+
+impl TrainObserver for Watch<'_> {
+    fn on_graph(&mut self, pairs: usize, source: &str, seconds: f64) {
+        self.progress.on_graph(pairs, source, seconds);
+    }
+
+    fn on_pairs(&mut self, counts: &PairCounts) {
+        self.progress.on_pairs(counts);
+    }
+
+    fn on_start(&mut self, epochs: usize, pairs_per_epoch: usize) {
+        if let Err(e) = self.interrupts.install() {
+            eprintln!("warning: cannot watch for Ctrl-C ({e}); an interrupt will lose the epoch in progress");
+        }
+        self.progress.on_start(epochs, pairs_per_epoch);
+    }
+
+    fn on_progress(
+        &mut self,
+        epoch: usize,
+        done: usize,
+        total: usize,
+        loss: f32,
+    ) -> ControlFlow<()> {
+        if let Some(sig) = self.interrupts.signal() {
+            if !self.told {
+                self.told = true;
+                eprintln!(
+                    "\n{}: stopping after this step (again to quit at once)",
+                    interrupt::name(sig)
+                );
+            }
+            return ControlFlow::Break(());
+        }
+        self.progress.on_progress(epoch, done, total, loss)
+    }
+
+    fn on_epoch(&mut self, report: &EpochReport, model: &Model) -> ControlFlow<()> {
+        self.progress.on_epoch(report, model)
+    }
+
+    fn on_checkpoint(&mut self, checkpoint: &Checkpoint, graph: &NeighbourGraph) {
+        let epoch = checkpoint.epochs();
+        // the last epoch's state becomes the model itself
+        if self.every == 0 || !epoch.is_multiple_of(self.every) || epoch >= self.epochs {
+            return;
+        }
+        match checkpoint.save(self.dir, graph) {
+            Ok(()) => self.saved = Some(epoch),
+            Err(e) => eprintln!("warning: {e}; training goes on without this checkpoint"),
+        }
+    }
 }

@@ -10,23 +10,27 @@ mod plot;
 mod render;
 mod sources;
 
+use std::process::ExitCode;
+
 use drlim::{Result, TrainConfig};
 
 use crate::cli::{augmentation, Cli, Command, NetArg, NormaliseArg, TrainArgs};
 
 /// Runs the parsed command.
-pub fn run(cli: Cli) -> Result<()> {
+pub fn run(cli: Cli) -> Result<ExitCode> {
     let device = drlim::device::device(&cli.device)
         .map_err(|e| drlim::Error::param(format!("--device: {e}")))?;
+    let done = |r: Result<()>| r.map(|()| ExitCode::SUCCESS);
     match cli.command {
+        // fit alone can end otherwise: interrupted, with 130 or 143
         Command::Fit(a) => fit::run(*a, &device),
-        Command::Embed(a) => embed::run(a, &device),
-        Command::Eval(a) => eval::run(a),
-        Command::Plot(a) => plot::run(a),
-        Command::Demo(a) => demo::run(a, &device),
-        Command::Bench(a) => bench::run(a),
-        Command::Render(a) => render::run(a),
-        Command::Experiment(a) => experiment::run(a, &device),
+        Command::Embed(a) => done(embed::run(a, &device)),
+        Command::Eval(a) => done(eval::run(a)),
+        Command::Plot(a) => done(plot::run(a)),
+        Command::Demo(a) => done(demo::run(a, &device)),
+        Command::Bench(a) => done(bench::run(a)),
+        Command::Render(a) => done(render::run(a)),
+        Command::Experiment(a) => done(experiment::run(a, &device)),
     }
 }
 
