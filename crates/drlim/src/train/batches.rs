@@ -74,7 +74,7 @@ impl<'a> Batches<'a> {
                     p.a == p.b
                 });
             }
-            self.streams += 2 * pairs.len() as u64;
+            self.streams = self.streams.wrapping_add(2 * pairs.len() as u64);
         }
     }
 

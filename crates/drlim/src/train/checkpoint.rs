@@ -103,6 +103,9 @@ struct Manifest {
     optimiser: String,
     #[serde(default)]
     burn_param_ids: Vec<u64>,
+    /// CRC-32 of `optimiser.bin` and of `graph.safetensors`, to refuse damaged files.
+    optimiser_crc32: u32,
+    graph_crc32: u32,
 }
 
 /// The keys of a model's training record that change as training goes on.
@@ -164,8 +167,9 @@ impl Checkpoint {
                 threads: self.threads,
                 optimiser: optimiser.into(),
                 burn_param_ids: ids,
+                optimiser_crc32: crc32fast::hash(&bytes),
+                graph_crc32: 0,
             };
-            let json = serde_json::to_vec_pretty(&manifest).expect("manifest serialises");
             let pairs: Vec<u8> = graph
                 .pairs()
                 .iter()
@@ -177,6 +181,11 @@ impl Checkpoint {
             let meta = HashMap::from([("n".to_string(), graph.n().to_string())]);
             let graph_bytes = safetensors::serialize([("pairs", view)], Some(meta))
                 .map_err(|e| out(GRAPH_FILE, &e))?;
+            let manifest = Manifest {
+                graph_crc32: crc32fast::hash(&graph_bytes),
+                ..manifest
+            };
+            let json = serde_json::to_vec_pretty(&manifest).expect("manifest serialises");
             for (name, bytes) in [
                 (CHECKPOINT_FILE, &json),
                 (OPTIMISER_FILE, &bytes),
@@ -232,6 +241,12 @@ impl Checkpoint {
         let opt_path = dir.join(OPTIMISER_FILE);
         let opt_bytes =
             std::fs::read(&opt_path).map_err(|e| bad(&opt_path, format!("cannot read: {e}")))?;
+        if crc32fast::hash(&opt_bytes) != m.optimiser_crc32 {
+            return Err(bad(
+                &opt_path,
+                "damaged: its CRC-32 is not the one recorded in checkpoint.json".into(),
+            ));
+        }
         let optimiser = match m.optimiser.as_str() {
             "fast-sgd" => OptimiserState::Fast {
                 velocity: read_velocity(&opt_bytes).map_err(|e| bad(&opt_path, e))?,
@@ -245,7 +260,7 @@ impl Checkpoint {
             }
         };
         let graph_path = dir.join(GRAPH_FILE);
-        let graph = read_graph(&graph_path).map_err(|e| bad(&graph_path, e))?;
+        let graph = read_graph(&graph_path, m.graph_crc32).map_err(|e| bad(&graph_path, e))?;
         let checkpoint = Checkpoint {
             model,
             history: m.history,
@@ -384,8 +399,11 @@ fn read_velocity(bytes: &[u8]) -> std::result::Result<Vec<Vec<f32>>, String> {
 }
 
 /// The neighbour graph from `graph.safetensors`.
-fn read_graph(path: &Path) -> std::result::Result<NeighbourGraph, String> {
+fn read_graph(path: &Path, crc32: u32) -> std::result::Result<NeighbourGraph, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
+    if crc32fast::hash(&bytes) != crc32 {
+        return Err("damaged: its CRC-32 is not the one recorded in checkpoint.json".into());
+    }
     let (_, meta) = safetensors::SafeTensors::read_metadata(&bytes)
         .map_err(|e| format!("not a valid safetensors file: {e}"))?;
     let n: usize = meta
@@ -394,6 +412,9 @@ fn read_graph(path: &Path) -> std::result::Result<NeighbourGraph, String> {
         .and_then(|m| m.get("n"))
         .and_then(|n| n.parse().ok())
         .ok_or("the number of samples (metadata 'n') is missing")?;
+    if n > 1 << 32 {
+        return Err(format!("{n} samples: more than 32-bit indices can name"));
+    }
     let st = safetensors::SafeTensors::deserialize(&bytes)
         .map_err(|e| format!("not a valid safetensors file: {e}"))?;
     let t = st

@@ -823,4 +823,98 @@ mod tests {
             "resumed"
         );
     }
+
+    #[test]
+    fn damaged_or_newer_checkpoints_are_refused_naming_the_file() {
+        let (x, g, arch) = blob_task(40, 8);
+        let config = TrainConfig {
+            epochs: 2,
+            batch: 8,
+            lr: 0.01,
+            ..TrainConfig::default()
+        };
+        let cp = train_on(&arch, &x, None, &g, &config, &mut Silent)
+            .checkpoint
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        // a fresh copy of the checkpoint per case, with `file` damaged
+        let load = |case: &str, file: &str, damage: &dyn Fn(&mut Vec<u8>)| {
+            let path = dir.path().join(case);
+            cp.save(&path, &g).unwrap();
+            let target = path.join(file);
+            let mut bytes = std::fs::read(&target).unwrap();
+            damage(&mut bytes);
+            std::fs::write(&target, bytes).unwrap();
+            Checkpoint::load(&path, &Device::flex())
+                .unwrap_err()
+                .to_string()
+        };
+        let flip = |b: &mut Vec<u8>| {
+            let i = b.len() - 3;
+            b[i] ^= 1;
+        };
+        let e = load("graph", checkpoint::GRAPH_FILE, &flip);
+        assert!(
+            e.ends_with(
+                "graph.safetensors: damaged: its CRC-32 is not the one recorded in checkpoint.json"
+            ),
+            "{e}"
+        );
+        let e = load("optimiser", checkpoint::OPTIMISER_FILE, &flip);
+        assert!(
+            e.ends_with(
+                "optimiser.bin: damaged: its CRC-32 is not the one recorded in checkpoint.json"
+            ),
+            "{e}"
+        );
+        let e = load("cut", checkpoint::CHECKPOINT_FILE, &|b| {
+            b.truncate(b.len() / 2)
+        });
+        assert!(
+            e.contains("checkpoint.json: not a valid checkpoint manifest"),
+            "{e}"
+        );
+        let e = load("newer", checkpoint::CHECKPOINT_FILE, &|b| {
+            let text = String::from_utf8(b.clone()).unwrap();
+            *b = text.replace("\"format\": 1", "\"format\": 2").into_bytes();
+        });
+        assert!(
+            e.contains("checkpoint format 2 is newer than this drlim's (1)"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_malformed_burn_optimiser_record_is_an_error_not_a_panic() {
+        // found by the `checkpoint` fuzz target: burn's record reader panics on a tensor
+        // without a parameter id
+        let record = include_bytes!("testdata/burn-record-without-param-id.bin").to_vec();
+        let (x, _, _) = blob_task(10, 4);
+        let arch = Architecture::Mlp {
+            input_dim: 8,
+            hidden: vec![4],
+            dim: 2,
+        };
+        let config = TrainConfig {
+            engine: Engine::Burn,
+            ..TrainConfig::default()
+        };
+        let mut stepper = stepper(&arch, &x, None, &config, &Device::flex()).unwrap();
+        let model = Model {
+            net: Net::seeded(&arch, 0, &Device::flex()),
+            config: template_for(&arch, None, &config),
+        };
+        let state = StepperState {
+            optimiser: OptimiserState::Burn {
+                ids: vec![1, 2, 3, 4],
+                record,
+            },
+            streams: 0,
+        };
+        let err = stepper.restore(&model, &state).unwrap_err().to_string();
+        assert!(
+            err.starts_with("the checkpoint's optimiser state: not a valid optimiser record"),
+            "{err}"
+        );
+    }
 }
