@@ -66,6 +66,23 @@ fn no_leftovers(dir: &Path) {
     assert!(left.is_empty(), "left behind: {left:?}");
 }
 
+/// `drlim embed --model MODEL --data train.npy --out OUT`, which must succeed.
+fn embed(d: &Path, model: &str, out: &str) {
+    ok(
+        d,
+        &[
+            "embed",
+            "--model",
+            model,
+            "--data",
+            "train.npy",
+            "--out",
+            out,
+            "--quiet",
+        ],
+    );
+}
+
 /// `fit` on 200 digits with a small MLP, `epochs` epochs, plus `extra`.
 fn fit_args<'a>(epochs: &'a str, model_out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     let mut args = vec![
@@ -111,19 +128,7 @@ fn sigint_saves_the_last_epoch_and_resume_ends_bit_identical() {
     // the model itself is not written; the checkpoint is whole, and embeds like a model
     assert!(!d.join("M").exists());
     no_leftovers(d);
-    ok(
-        d,
-        &[
-            "embed",
-            "--model",
-            "M.checkpoint",
-            "--data",
-            "train.npy",
-            "--out",
-            "e.npy",
-            "--quiet",
-        ],
-    );
+    embed(d, "M.checkpoint", "e.npy");
     // resumed up to two epochs past the interruption (the learning rate depends on the epoch,
     // not on the number asked for), then compared with a run that was never interrupted
     let upto = (epoch + 2).to_string();
@@ -175,19 +180,7 @@ fn sigterm_exits_143_and_a_second_ctrl_c_quits_at_once() {
     let (code, stderr) = interrupt(child, 2, &[libc::SIGINT, libc::SIGINT]);
     assert_eq!(code, Some(130), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
-    ok(
-        d,
-        &[
-            "embed",
-            "--model",
-            "C",
-            "--data",
-            "train.npy",
-            "--out",
-            "e.npy",
-            "--quiet",
-        ],
-    );
+    embed(d, "C", "e.npy");
     assert!(!d.join("M").exists());
 }
 
@@ -267,19 +260,7 @@ fn two_runs_writing_one_model_directory_never_mix_their_files() {
         }
         // whichever run came last, its weights sit beside its own config (a mixture would not
         // load: the hidden widths differ)
-        ok(
-            d,
-            &[
-                "embed",
-                "--model",
-                "M",
-                "--data",
-                "train.npy",
-                "--out",
-                "e.npy",
-                "--quiet",
-            ],
-        );
+        embed(d, "M", "e.npy");
         assert_eq!(files(&d.join("M")), ["config.json", "model.safetensors"]);
         no_leftovers(d);
     }
@@ -322,17 +303,7 @@ fn a_write_that_fails_on_a_full_disk_leaves_the_previous_model_intact() {
     let mut small = fit_args("2", "disk/M", &["--quiet"]);
     small[6] = "8";
     ok(d, &small);
-    let embed = [
-        "embed",
-        "--model",
-        "disk/M",
-        "--data",
-        "train.npy",
-        "--out",
-        "before.npy",
-        "--quiet",
-    ];
-    ok(d, &embed);
+    embed(d, "disk/M", "before.npy");
     // fill the disk but for a few kB, then write a larger model (784·64 weights: 200 kB)
     let filler = vec![0u8; 190 * 1024];
     std::fs::write(d.join("disk/filler"), &filler).unwrap();
@@ -342,9 +313,7 @@ fn a_write_that_fails_on_a_full_disk_leaves_the_previous_model_intact() {
     assert!(err.contains("No space left on device"), "{err}");
     assert!(err.contains("the previous disk/M is left intact"), "{err}");
     // the old model is whole and maps as before; nothing half-written is left
-    let mut after = embed;
-    after[6] = "after.npy";
-    ok(d, &after);
+    embed(d, "disk/M", "after.npy");
     assert_eq!(
         std::fs::read(d.join("before.npy")).unwrap(),
         std::fs::read(d.join("after.npy")).unwrap()

@@ -125,13 +125,28 @@ impl Stepper for BurnStepper<'_> {
             )));
         }
         let net = net.map(&mut SetParamIds(ids.iter()));
-        self.optim = optimizer(self.batches.config)
-            .from_bytes(Bytes::from_bytes_vec(record.clone()))
-            .map_err(|e| Error::param(format!("the checkpoint's optimiser state: {e:?}")))?;
+        // burn's reader panics on some malformed records (a tensor without a parameter id):
+        // caught here, so that a damaged file is an error like any other
+        let fresh = optimizer(self.batches.config);
+        let bytes = Bytes::from_bytes_vec(record.clone());
+        self.optim = quietly(move || fresh.from_bytes(bytes))
+            .ok_or_else(|| "not a valid optimiser record".to_string())
+            .and_then(|r| r.map_err(|e| format!("not a valid optimiser record: {e:?}")))
+            .map_err(|e| Error::param(format!("the checkpoint's optimiser state: {e}")))?;
         self.net = Some(net);
         self.batches.streams = state.streams;
         Ok(())
     }
+}
+
+/// Runs `f`, turning a panic into `None` without printing it (the panic hook is silenced
+/// meanwhile).
+fn quietly<T>(f: impl FnOnce() -> T) -> Option<T> {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    std::panic::set_hook(hook);
+    result.ok()
 }
 
 /// Collects the parameter ids of a module, in visiting order.
