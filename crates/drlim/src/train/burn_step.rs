@@ -115,15 +115,10 @@ impl Stepper for BurnStepper<'_> {
         let net = Net::from_weights(&model.config.architecture, &self.device, |name| {
             values.remove(name).expect("the architecture's own weights")
         });
-        let mut count = ParamIds(Vec::new());
-        net.visit(&mut count);
-        if count.0.len() != ids.len() {
-            return Err(Error::param(format!(
-                "the checkpoint's optimiser state names {} parameters, the network has {}",
-                ids.len(),
-                count.0.len()
-            )));
-        }
+        let mut shapes = ParamShapes(Vec::new());
+        net.visit(&mut shapes);
+        check_record(record, ids, &shapes.0)
+            .map_err(|e| Error::param(format!("the checkpoint's optimiser state: {e}")))?;
         let net = net.map(&mut SetParamIds(ids.iter()));
         // burn's reader panics on some malformed records (a tensor without a parameter id):
         // caught here, so that a damaged file is an error like any other
@@ -147,6 +142,54 @@ fn quietly<T>(f: impl FnOnce() -> T) -> Option<T> {
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
     std::panic::set_hook(hook);
     result.ok()
+}
+
+/// Checks burn's optimiser `record` (burnpack bytes) against the network it will drive: one
+/// id per parameter, and every state tensor an F32 of its parameter's shape. burn itself
+/// trusts the record and panics in the middle of a step on a tensor of another shape.
+fn check_record(record: &[u8], ids: &[u64], shapes: &[Vec<usize>]) -> Result<(), String> {
+    if ids.len() != shapes.len() {
+        return Err(format!(
+            "it names {} parameters, the network has {}",
+            ids.len(),
+            shapes.len()
+        ));
+    }
+    let shape_of: HashMap<u64, &Vec<usize>> = ids.iter().copied().zip(shapes).collect();
+    if shape_of.len() != ids.len() {
+        return Err("a parameter id is repeated".into());
+    }
+    let reader = burn_pack::Reader::from_bytes(Bytes::from_bytes_vec(record.to_vec()))
+        .map_err(|e| format!("not a valid optimiser record: {e}"))?;
+    let tensors = reader
+        .into_tensors()
+        .map_err(|e| format!("not a valid optimiser record: {e}"))?;
+    for t in tensors {
+        let Some(shape) = t.param_id.and_then(|id| shape_of.get(&id)) else {
+            return Err(format!(
+                "tensor '{}' belongs to no parameter of the network",
+                t.name
+            ));
+        };
+        if t.dtype != burn_pack::DType::F32 || t.shape.as_slice() != shape.as_slice() {
+            return Err(format!(
+                "tensor '{}' is {:?} of shape {:?}, but its parameter is F32 of shape {shape:?}",
+                t.name,
+                t.dtype,
+                t.shape.as_slice()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Collects the shapes of a module's parameters, in visiting order.
+struct ParamShapes(Vec<Vec<usize>>);
+
+impl ModuleVisitor for ParamShapes {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        self.0.push(param.val().dims().to_vec());
+    }
 }
 
 /// Collects the parameter ids of a module, in visiting order.

@@ -906,14 +906,64 @@ mod tests {
         };
         let state = StepperState {
             optimiser: OptimiserState::Burn {
-                ids: vec![1, 2, 3, 4],
+                // the ids of the checkpoint it came from
+                ids: vec![
+                    6806106489288002146,
+                    6387642309590068476,
+                    15211718997379432576,
+                    2452382141038409003,
+                ],
                 record,
             },
             streams: 0,
         };
         let err = stepper.restore(&model, &state).unwrap_err().to_string();
         assert!(
-            err.starts_with("the checkpoint's optimiser state: not a valid optimiser record"),
+            err.starts_with("the checkpoint's optimiser state: tensor '")
+                && err.ends_with("' belongs to no parameter of the network"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_burn_record_whose_ids_name_the_wrong_parameters_is_refused() {
+        // found by the `checkpoint` fuzz target: with two ids swapped, burn applied a bias's
+        // momentum of shape [4] to a bias of shape [2] and panicked in the middle of a step
+        let (x, g, arch) = blob_task(20, 4);
+        let config = TrainConfig {
+            epochs: 1,
+            batch: 8,
+            engine: Engine::Burn,
+            ..TrainConfig::default()
+        };
+        let cp = train_on(&arch, &x, None, &g, &config, &mut Silent)
+            .checkpoint
+            .unwrap();
+        let OptimiserState::Burn { mut ids, record } = cp.stepper.optimiser.clone() else {
+            panic!("burn's state expected")
+        };
+        let mut stepper = stepper(&arch, &x, None, &config, &Device::flex()).unwrap();
+        let state = |ids: Vec<u64>| StepperState {
+            optimiser: OptimiserState::Burn {
+                ids,
+                record: record.clone(),
+            },
+            streams: 0,
+        };
+        stepper.restore(&cp.model, &state(ids.clone())).unwrap();
+        ids.swap(1, 3);
+        let err = stepper
+            .restore(&cp.model, &state(ids.clone()))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("but its parameter is F32 of shape"), "{err}");
+        ids.truncate(3);
+        let err = stepper
+            .restore(&cp.model, &state(ids))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("it names 3 parameters, the network has 4"),
             "{err}"
         );
     }
