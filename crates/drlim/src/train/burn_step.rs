@@ -120,14 +120,27 @@ impl Stepper for BurnStepper<'_> {
         check_record(record, ids, &shapes.0)
             .map_err(|e| Error::param(format!("the checkpoint's optimiser state: {e}")))?;
         let net = net.map(&mut SetParamIds(ids.iter()));
-        // burn's reader panics on some malformed records (a tensor without a parameter id):
-        // caught here, so that a damaged file is an error like any other
-        let fresh = optimizer(self.batches.config);
-        let bytes = Bytes::from_bytes_vec(record.clone());
-        self.optim = quietly(move || fresh.from_bytes(bytes))
-            .ok_or_else(|| "not a valid optimiser record".to_string())
-            .and_then(|r| r.map_err(|e| format!("not a valid optimiser record: {e:?}")))
-            .map_err(|e| Error::param(format!("the checkpoint's optimiser state: {e}")))?;
+        // burn trusts a record: some malformed ones (a tensor without a parameter id, state of
+        // another optimiser) make it panic while reading or in the next step. So it is read,
+        // and tried on a step of rate 0 on a copy of the network, with panics caught.
+        let load = || {
+            let fresh = optimizer(self.batches.config);
+            let bytes = Bytes::from_bytes_vec(record.clone());
+            quietly(move || fresh.from_bytes(bytes))
+                .ok_or_else(|| "not a valid optimiser record".to_string())
+                .and_then(|r| r.map_err(|e| format!("not a valid optimiser record: {e:?}")))
+        };
+        let bad = |e: String| Error::param(format!("the checkpoint's optimiser state: {e}"));
+        let mut trial = load().map_err(bad)?;
+        let (copy, device) = (net.clone(), self.device.clone());
+        let dim = model.config.architecture.input_dim();
+        quietly(move || {
+            let x = Tensor::<2>::zeros([2, dim], &device);
+            let grads = GradientsParams::from_grads(copy.forward(x).sum().backward(), &copy);
+            drop(trial.step(0.0, copy, grads));
+        })
+        .ok_or_else(|| bad("does not fit this optimiser and network".into()))?;
+        self.optim = load().map_err(bad)?;
         self.net = Some(net);
         self.batches.streams = state.streams;
         Ok(())

@@ -885,10 +885,19 @@ mod tests {
     }
 
     #[test]
-    fn a_malformed_burn_optimiser_record_is_an_error_not_a_panic() {
+    fn malformed_burn_optimiser_records_are_errors_not_panics() {
         // found by the `checkpoint` fuzz target: burn's record reader panics on a tensor
-        // without a parameter id
-        let record = include_bytes!("testdata/burn-record-without-param-id.bin").to_vec();
+        // without a parameter id, and its step on state of another kind than its optimiser's
+        let cases: [(&[u8], &str); 2] = [
+            (
+                include_bytes!("testdata/burn-record-without-param-id.bin"),
+                "' belongs to no parameter of the network",
+            ),
+            (
+                include_bytes!("testdata/burn-record-of-another-state.bin"),
+                "does not fit this optimiser and network",
+            ),
+        ];
         let (x, _, _) = blob_task(10, 4);
         let arch = Architecture::Mlp {
             input_dim: 8,
@@ -904,25 +913,26 @@ mod tests {
             net: Net::seeded(&arch, 0, &Device::flex()),
             config: template_for(&arch, None, &config),
         };
-        let state = StepperState {
-            optimiser: OptimiserState::Burn {
-                // the ids of the checkpoint it came from
-                ids: vec![
-                    6806106489288002146,
-                    6387642309590068476,
-                    15211718997379432576,
-                    2452382141038409003,
-                ],
-                record,
-            },
-            streams: 0,
-        };
-        let err = stepper.restore(&model, &state).unwrap_err().to_string();
-        assert!(
-            err.starts_with("the checkpoint's optimiser state: tensor '")
-                && err.ends_with("' belongs to no parameter of the network"),
-            "{err}"
-        );
+        for (record, expected) in cases {
+            let state = StepperState {
+                optimiser: OptimiserState::Burn {
+                    // the ids of the checkpoint they came from
+                    ids: vec![
+                        6806106489288002146,
+                        6387642309590068476,
+                        15211718997379432576,
+                        2452382141038409003,
+                    ],
+                    record: record.to_vec(),
+                },
+                streams: 0,
+            };
+            let err = stepper.restore(&model, &state).unwrap_err().to_string();
+            assert!(
+                err.starts_with("the checkpoint's optimiser state: ") && err.ends_with(expected),
+                "{err}"
+            );
+        }
     }
 
     #[test]
