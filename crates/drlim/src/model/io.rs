@@ -98,7 +98,11 @@ pub fn load_model(dir: &Path, device: &Device) -> Result<(Net, ModelConfig)> {
             ));
         }
     }
-    let cfg_bytes = std::fs::read(&cfg_path)
+    // both files through one handle on the directory, so that a model directory replaced
+    // meanwhile (save_model) gives both files of the old one or both of the new, never a mix
+    let files = DirFiles::open(dir).map_err(|e| Error::model(dir, format!("cannot read: {e}")))?;
+    let cfg_bytes = files
+        .read(CONFIG_FILE)
         .map_err(|e| Error::model(&cfg_path, format!("cannot read: {e}")))?;
     let config: ModelConfig = serde_json::from_slice(&cfg_bytes)
         .map_err(|e| Error::model(&cfg_path, format!("not a valid drlim model config: {e}")))?;
@@ -114,8 +118,9 @@ pub fn load_model(dir: &Path, device: &Device) -> Result<(Net, ModelConfig)> {
         .input
         .check(&config.architecture)
         .map_err(|e| Error::model(&cfg_path, e))?;
-    let w_bytes =
-        std::fs::read(&w_path).map_err(|e| Error::model(&w_path, format!("cannot read: {e}")))?;
+    let w_bytes = files
+        .read(WEIGHTS_FILE)
+        .map_err(|e| Error::model(&w_path, format!("cannot read: {e}")))?;
     let st = safetensors::SafeTensors::deserialize(&w_bytes)
         .map_err(|e| Error::model(&w_path, format!("not a valid safetensors file: {e}")))?;
     let expected = config.architecture.weight_shapes();
@@ -174,6 +179,56 @@ pub fn load_model(dir: &Path, device: &Device) -> Result<(Net, ModelConfig)> {
         values.remove(name).expect("checked above")
     });
     Ok((net, config))
+}
+
+/// The files of one directory, read through one handle on it (on Unix; by path elsewhere).
+pub(crate) struct DirFiles {
+    #[cfg(unix)]
+    dir: std::fs::File,
+    #[cfg(not(unix))]
+    dir: std::path::PathBuf,
+}
+
+impl DirFiles {
+    /// Opens the directory `path`.
+    pub(crate) fn open(path: &Path) -> std::io::Result<Self> {
+        #[cfg(unix)]
+        let dir = std::fs::File::open(path)?;
+        #[cfg(not(unix))]
+        let dir = path.to_path_buf();
+        Ok(Self { dir })
+    }
+
+    /// Reads the file `name` of the directory.
+    #[cfg(unix)]
+    pub(crate) fn read(&self, name: &str) -> std::io::Result<Vec<u8>> {
+        use std::io::Read;
+        use std::os::fd::{AsRawFd, FromRawFd};
+        let name = std::ffi::CString::new(name)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        // SAFETY: a valid directory descriptor and a NUL-terminated name; the new descriptor
+        // is owned by the File.
+        let fd = unsafe {
+            libc::openat(
+                self.dir.as_raw_fd(),
+                name.as_ptr(),
+                libc::O_RDONLY | libc::O_CLOEXEC,
+            )
+        };
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let mut bytes = Vec::new();
+        // SAFETY: `fd` was just opened and is owned by nothing else.
+        unsafe { std::fs::File::from_raw_fd(fd) }.read_to_end(&mut bytes)?;
+        Ok(bytes)
+    }
+
+    /// Reads the file `name` of the directory.
+    #[cfg(not(unix))]
+    pub(crate) fn read(&self, name: &str) -> std::io::Result<Vec<u8>> {
+        std::fs::read(self.dir.join(name))
+    }
 }
 
 #[cfg(test)]
@@ -340,22 +395,6 @@ mod tests {
         )
     }
 
-    /// Reads the file `name` of the open directory `dir`.
-    fn read_at(dir: &std::fs::File, name: &str) -> std::io::Result<Vec<u8>> {
-        use std::io::Read;
-        use std::os::fd::{AsRawFd, FromRawFd};
-        let name = std::ffi::CString::new(name).unwrap();
-        // SAFETY: a valid directory descriptor and a NUL-terminated name; the new descriptor
-        // is owned by the File.
-        let fd = unsafe { libc::openat(dir.as_raw_fd(), name.as_ptr(), libc::O_RDONLY) };
-        if fd < 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        let mut bytes = Vec::new();
-        unsafe { std::fs::File::from_raw_fd(fd) }.read_to_end(&mut bytes)?;
-        Ok(bytes)
-    }
-
     #[test]
     fn concurrent_writers_never_leave_a_mixed_or_missing_directory() {
         let dir = tempfile::tempdir().unwrap();
@@ -368,21 +407,26 @@ mod tests {
                 let (mut looks, mut whole) = (0, 0);
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                     // replaced in one step, the directory never goes missing
-                    let dir = std::fs::File::open(&m).unwrap();
+                    assert!(m.is_dir());
                     looks += 1;
-                    // both files read from one directory (the old one may be removed meanwhile)
-                    let (Ok(cfg), Ok(weights)) =
-                        (read_at(&dir, CONFIG_FILE), read_at(&dir, WEIGHTS_FILE))
-                    else {
-                        continue;
+                    // the old directory may be removed while being read: an error then, but
+                    // never one run's weights beside the other's config
+                    let (net, cfg) = match load_model(&m, &Device::flex()) {
+                        Ok(model) => model,
+                        Err(e) => {
+                            let e = e.to_string();
+                            assert!(
+                                e.contains("cannot read") || e.contains("incomplete model"),
+                                "{e}"
+                            );
+                            continue;
+                        }
                     };
-                    let cfg: ModelConfig = serde_json::from_slice(&cfg).unwrap();
-                    let Architecture::Mlp { hidden, .. } = cfg.architecture else {
-                        unreachable!()
-                    };
-                    let st = safetensors::SafeTensors::deserialize(&weights).unwrap();
-                    let shape = st.tensor("layers.0.weight").unwrap().shape().to_vec();
-                    assert_eq!(shape, [hidden[0], 6], "one run's weights, another's config");
+                    let (expected, _) = models
+                        .iter()
+                        .find(|(_, c)| c.architecture == cfg.architecture)
+                        .unwrap();
+                    assert_eq!(net.weights(), expected.weights(), "a mixed directory");
                     whole += 1;
                 }
                 (looks, whole)
