@@ -178,7 +178,8 @@ fn run(
         net,
         config: record(template, history, diverged),
     };
-    let mut last_good = stepper.net();
+    // the network before any epoch of this run: the last good one until an epoch completes
+    let initial = stepper.net();
     let mut last_checkpoint = start;
     observer.on_pairs(&PairCounts {
         in_batch_non_neighbours: config.negatives == Negatives::Batch,
@@ -225,7 +226,6 @@ fn run(
         history.push(report);
         let after = model(stepper.net(), &history, None);
         let flow = observer.on_epoch(history.last().expect("just pushed"), &after);
-        last_good = after.net.clone();
         let checkpoint = Checkpoint {
             model: after,
             history: history.clone(),
@@ -246,7 +246,13 @@ fn run(
     }
     let diverged = outcome.check().err();
     Ok(Trained {
-        model: model(last_good, &history, diverged.as_ref()),
+        model: model(
+            last_checkpoint
+                .as_ref()
+                .map_or(initial, |c| c.model.net.clone()),
+            &history,
+            diverged.as_ref(),
+        ),
         history,
         outcome,
         checkpoint: last_checkpoint,
