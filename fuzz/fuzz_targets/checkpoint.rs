@@ -34,6 +34,7 @@ fuzz_target!(|bytes: &[u8]| {
         dim: 2,
     };
     let template = ModelConfig {
+        format: drlim::model::MODEL_FORMAT,
         drlim_version: "fuzz".into(),
         architecture: arch.clone(),
         input: InputSpec {
@@ -76,6 +77,7 @@ fuzz_target!(|bytes: &[u8]| {
             ..TrainConfig::default()
         };
         let template = ModelConfig {
+            format: drlim::model::MODEL_FORMAT,
             training: serde_json::json!({ "settings": config }),
             ..template.clone()
         };

@@ -268,6 +268,7 @@ impl Prepared {
     ) -> (ModelConfig, Vec<f32>) {
         let inputs = self.input.rows(&self.arch, self.normalised, data.n);
         let template = ModelConfig {
+            format: crate::model::MODEL_FORMAT,
             drlim_version: env!("CARGO_PKG_VERSION").to_string(),
             architecture: self.arch,
             input: self.input,

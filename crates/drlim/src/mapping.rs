@@ -8,9 +8,11 @@ use burn::tensor::Device;
 
 use crate::data::Dataset;
 use crate::embed::{embed, embed_fast};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::fast::{self, fast_net};
-use crate::model::{load_model, save_model, ModelConfig, Net};
+use crate::model::{
+    decode_model, encode_model, load_model, save_model, ModelConfig, ModelFiles, Net, WEIGHTS_FILE,
+};
 
 /// A trained mapping: the network and its configuration.
 #[derive(Clone, Debug)]
@@ -38,11 +40,35 @@ impl Model {
         self.config.architecture.dim()
     }
 
+    /// The model's directory files in memory (`config.json` and `model.safetensors`, the
+    /// bytes [`save`](Self::save) writes), for keeping a model elsewhere than in a directory.
+    pub fn to_files(&self) -> Result<ModelFiles> {
+        encode_model(&self.net, &self.config)
+            .map_err(|e| Error::output(WEIGHTS_FILE, format!("cannot serialise the model: {e}")))
+    }
+
+    /// The model of a model directory's files held in memory (checked as [`load`](Self::load)
+    /// checks a directory; errors name `origin`).
+    pub fn from_files(files: &ModelFiles, origin: &Path, device: &Device) -> Result<Self> {
+        let (net, config) = decode_model(files, origin, device)?;
+        Ok(Self { net, config })
+    }
+
     /// Maps new samples (out of sample) to `data.n × d` output coordinates. Errors name
     /// `data.origin` (for instance when its shape differs from the training data's).
     pub fn embed(&self, data: &Dataset) -> Result<Vec<f32>> {
+        self.embed_rows(&data.values, &data.shape, &data.origin)
+    }
+
+    /// [`embed`](Self::embed) for samples of `shape` held in `values` (row-major), without
+    /// copying them into a [`Dataset`] first: the values are checked finite and the rows
+    /// normalised (and padded for the convnet) as `embed` does. Errors name `origin`.
+    pub fn embed_rows(&self, values: &[f32], shape: &[usize], origin: &str) -> Result<Vec<f32>> {
         let arch = &self.config.architecture;
-        let inputs = self.config.input.prepare(arch, data)?;
+        let inputs = self
+            .config
+            .input
+            .prepare_rows(arch, values, shape, origin)?;
         let net = self.net.valid();
         let device = net
             .devices()
@@ -53,5 +79,116 @@ impl Model {
             return Ok(embed_fast(fast_net(&net), &inputs, arch.input_dim()));
         }
         Ok(embed(&net, &inputs, arch.input_dim(), &device))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::{Normalisation, SourceDtype};
+    use crate::model::{Architecture, InputSpec, MODEL_FORMAT};
+
+    fn model(arch: Architecture, shape: Vec<usize>, normalisation: Normalisation) -> Model {
+        let net = Net::new(&arch, &Device::flex());
+        let config = ModelConfig {
+            format: MODEL_FORMAT,
+            drlim_version: "test".into(),
+            input: InputSpec {
+                shape,
+                dtype: SourceDtype::F32,
+                normalisation,
+            },
+            architecture: arch,
+            seed: 0,
+            training: serde_json::json!({}),
+        };
+        Model { net, config }
+    }
+
+    fn values(n: usize, dim: usize) -> Vec<f32> {
+        (0..n * dim)
+            .map(|i| ((i * 7919) % 1000) as f32 / 1000.0)
+            .collect()
+    }
+
+    /// A sample's coordinates do not depend on the samples embedded with it (the rows around
+    /// it, their number, its position), as a transformer's must not.
+    #[test]
+    fn each_row_maps_alone_as_in_any_batch() {
+        let mlp = model(
+            Architecture::Mlp {
+                input_dim: 5,
+                hidden: vec![32, 16],
+                dim: 2,
+            },
+            vec![5],
+            Normalisation::Standardise {
+                mean: vec![0.5; 5],
+                std: vec![0.3; 5],
+            },
+        );
+        let conv = model(
+            Architecture::Conv { dim: 3 },
+            vec![28, 28],
+            Normalisation::None,
+        );
+        for (m, n) in [(&mlp, 1100), (&conv, 70)] {
+            let shape = m.config.input.shape.clone();
+            let dim: usize = shape.iter().product();
+            let x = values(n, dim);
+            let all = m.embed_rows(&x, &shape, "x").unwrap();
+            let data = Dataset::new("x", x.clone(), n, shape.clone(), SourceDtype::F32).unwrap();
+            assert_eq!(m.embed(&data).unwrap(), all);
+            let d = m.dim();
+            for i in [0, 1, 7, n / 2, n - 1] {
+                let one = m
+                    .embed_rows(&x[i * dim..(i + 1) * dim], &shape, "x")
+                    .unwrap();
+                assert_eq!(one, all[i * d..(i + 1) * d], "row {i}");
+            }
+            // the rows reversed: the same coordinates, reversed
+            let rev: Vec<f32> = x.chunks(dim).rev().flatten().copied().collect();
+            let back = m.embed_rows(&rev, &shape, "x").unwrap();
+            let back: Vec<f32> = back.chunks(d).rev().flatten().copied().collect();
+            assert_eq!(back, all);
+        }
+    }
+
+    #[test]
+    fn embedding_rows_checks_them() {
+        let m = model(
+            Architecture::Mlp {
+                input_dim: 4,
+                hidden: vec![8],
+                dim: 2,
+            },
+            vec![4],
+            Normalisation::None,
+        );
+        let e =
+            |v: &[f32], shape: &[usize]| m.embed_rows(v, shape, "rows").unwrap_err().to_string();
+        assert_eq!(
+            e(&[0.0; 6], &[3]),
+            "rows: samples have 3 values (shape [3]) but the model was trained on 4 (shape [4])"
+        );
+        assert_eq!(
+            e(&[0.0; 6], &[4]),
+            "rows: 6 values are not whole samples of 4 (shape [4])"
+        );
+        assert!(e(&[], &[4]).starts_with("rows: 0 values"));
+        let mut v = vec![0.0; 8];
+        v[6] = f32::NAN;
+        assert_eq!(
+            e(&v, &[4]),
+            "rows: sample 1 (0-based), feature 2 holds NaN: the data must be finite"
+        );
+        // a model's files in memory give the same model back
+        let files = m.to_files().unwrap();
+        let back = Model::from_files(&files, Path::new("mem"), &Device::flex()).unwrap();
+        let x = values(3, 4);
+        assert_eq!(
+            back.embed_rows(&x, &[4], "x").unwrap(),
+            m.embed_rows(&x, &[4], "x").unwrap()
+        );
     }
 }

@@ -84,17 +84,20 @@ impl Normalisation {
 
     /// Returns the normalised values of `data` (same layout).
     pub fn apply(&self, data: &Dataset) -> Vec<f32> {
+        self.apply_rows(&data.values, data.dim()).into_owned()
+    }
+
+    /// The normalised values of `values`, rows of `dim` values (same layout): borrowed as
+    /// they are when there is nothing to do.
+    pub fn apply_rows<'a>(&self, values: &'a [f32], dim: usize) -> std::borrow::Cow<'a, [f32]> {
         match self {
-            Normalisation::None => data.values.clone(),
-            Normalisation::Scale { factor } => data.values.iter().map(|v| v * factor).collect(),
-            Normalisation::Standardise { mean, std } => {
-                let d = data.dim();
-                data.values
-                    .iter()
-                    .enumerate()
-                    .map(|(k, v)| (v - mean[k % d]) / std[k % d])
-                    .collect()
-            }
+            Normalisation::None => values.into(),
+            Normalisation::Scale { factor } => values.iter().map(|v| v * factor).collect(),
+            Normalisation::Standardise { mean, std } => values
+                .iter()
+                .enumerate()
+                .map(|(k, v)| (v - mean[k % dim]) / std[k % dim])
+                .collect(),
         }
     }
 }

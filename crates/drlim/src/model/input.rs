@@ -120,19 +120,63 @@ impl InputSpec {
     /// The network's input rows for `data`: checked against the training shape, normalised,
     /// padded for the convnet.
     pub fn prepare(&self, arch: &Architecture, data: &Dataset) -> Result<Vec<f32>> {
-        if data.dim() != self.dim() {
+        self.prepare_rows(arch, &data.values, &data.shape, &data.origin)
+            .map(|rows| rows.into_owned())
+    }
+
+    /// [`prepare`](Self::prepare) for samples of `shape` held in `values` (row-major, checked
+    /// finite here), borrowed: the rows are `values` themselves when there is nothing to do
+    /// (an MLP without normalisation). Errors name `origin`.
+    pub fn prepare_rows<'a>(
+        &self,
+        arch: &Architecture,
+        values: &'a [f32],
+        shape: &[usize],
+        origin: &str,
+    ) -> Result<std::borrow::Cow<'a, [f32]>> {
+        let dim: usize = shape.iter().product();
+        if dim != self.dim() {
             return Err(Error::data(
-                &data.origin,
+                origin,
                 format!(
-                    "samples have {} values (shape {:?}) but the model was trained on {} (shape {:?})",
-                    data.dim(),
-                    data.shape,
+                    "samples have {dim} values (shape {shape:?}) but the model was trained on {} (shape {:?})",
                     self.dim(),
                     self.shape
                 ),
             ));
         }
-        Ok(self.rows(arch, self.normalisation.apply(data), data.n))
+        if values.is_empty() || !values.len().is_multiple_of(dim) {
+            return Err(Error::data(
+                origin,
+                format!(
+                    "{} values are not whole samples of {dim} (shape {shape:?})",
+                    values.len()
+                ),
+            ));
+        }
+        if let Some(pos) = values.iter().position(|v| !v.is_finite()) {
+            return Err(Error::data(
+                origin,
+                format!(
+                    "sample {} (0-based), feature {} holds {}: the data must be finite",
+                    pos / dim,
+                    pos % dim,
+                    if values[pos].is_nan() {
+                        "NaN"
+                    } else {
+                        "an infinite value"
+                    }
+                ),
+            ));
+        }
+        let normalised = self.normalisation.apply_rows(values, dim);
+        Ok(match arch {
+            Architecture::Mlp { .. } => normalised,
+            Architecture::Conv { .. } => {
+                let side = conv_side(&self.shape).expect("checked at training");
+                pad_images(&normalised, values.len() / dim, side).into()
+            }
+        })
     }
 
     /// The network's input rows for `n` samples already normalised by this spec: as they are

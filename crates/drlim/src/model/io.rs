@@ -20,9 +20,22 @@ pub const WEIGHTS_FILE: &str = "model.safetensors";
 /// Name of the configuration file in a model directory.
 pub const CONFIG_FILE: &str = "config.json";
 
+/// The version of the model directory's format that this drlim writes, stored in
+/// `config.json` as `format`. A directory of a newer format is refused with a message saying so
+/// (it may hold what this drlim cannot read); one without the field (written before it was
+/// added) is format 1.
+pub const MODEL_FORMAT: u32 = 1;
+
+fn format_one() -> u32 {
+    1
+}
+
 /// Everything about a model but its weights (`config.json`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ModelConfig {
+    /// The version of the directory's format ([`MODEL_FORMAT`] when written by this drlim).
+    #[serde(default = "format_one")]
+    pub format: u32,
     /// The drlim version that wrote the model.
     pub drlim_version: String,
     /// The network.
@@ -47,6 +60,26 @@ pub fn save_model(dir: &Path, net: &Net, config: &ModelConfig) -> Result<()> {
 /// Writes the files of a model into the directory `tmp`, reporting errors against `dir`
 /// (where they will live).
 pub(crate) fn write_model(tmp: &Path, dir: &Path, net: &Net, config: &ModelConfig) -> Result<()> {
+    let files = encode_model(net, config).map_err(|e| Error::output(dir.join(WEIGHTS_FILE), e))?;
+    for (name, bytes) in [(WEIGHTS_FILE, &files.weights), (CONFIG_FILE, &files.config)] {
+        std::fs::write(tmp.join(name), bytes).map_err(|e| Error::output(dir.join(name), e))?;
+    }
+    Ok(())
+}
+
+/// The two files of a model directory as bytes: what [`save_model`] writes and [`load_model`]
+/// reads, for a model kept elsewhere than in a directory (a pickle, a database, a message).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModelFiles {
+    /// `config.json`.
+    pub config: Vec<u8>,
+    /// `model.safetensors`.
+    pub weights: Vec<u8>,
+}
+
+/// The files of the model directory of `net` and `config`, in memory. `Err` holds the
+/// serialiser's message.
+pub fn encode_model(net: &Net, config: &ModelConfig) -> std::result::Result<ModelFiles, String> {
     let weights = net.weights();
     let bytes: Vec<(String, Vec<usize>, Vec<u8>)> = weights
         .into_iter()
@@ -68,13 +101,9 @@ pub(crate) fn write_model(tmp: &Path, dir: &Path, net: &Net, config: &ModelConfi
         })
         .collect();
     let meta = HashMap::from([("format".to_string(), "pt".to_string())]);
-    let blob = safetensors::serialize(views, Some(meta))
-        .map_err(|e| Error::output(dir.join(WEIGHTS_FILE), e))?;
-    let json = serde_json::to_vec_pretty(config).expect("config serialises");
-    for (name, bytes) in [(WEIGHTS_FILE, &blob), (CONFIG_FILE, &json)] {
-        std::fs::write(tmp.join(name), bytes).map_err(|e| Error::output(dir.join(name), e))?;
-    }
-    Ok(())
+    let weights = safetensors::serialize(views, Some(meta)).map_err(|e| e.to_string())?;
+    let config = serde_json::to_vec_pretty(config).expect("config serialises");
+    Ok(ModelFiles { config, weights })
 }
 
 /// Loads a model directory onto `device`, checking that it is complete and consistent.
@@ -101,11 +130,25 @@ pub fn load_model(dir: &Path, device: &Device) -> Result<(Net, ModelConfig)> {
     // both files through one handle on the directory, so that a model directory replaced
     // meanwhile (save_model) gives both files of the old one or both of the new, never a mix
     let files = DirFiles::open(dir).map_err(|e| Error::model(dir, format!("cannot read: {e}")))?;
-    let cfg_bytes = files
+    let config = files
         .read(CONFIG_FILE)
         .map_err(|e| Error::model(&cfg_path, format!("cannot read: {e}")))?;
-    let config: ModelConfig = serde_json::from_slice(&cfg_bytes)
-        .map_err(|e| Error::model(&cfg_path, format!("not a valid drlim model config: {e}")))?;
+    let weights = files
+        .read(WEIGHTS_FILE)
+        .map_err(|e| Error::model(&w_path, format!("cannot read: {e}")))?;
+    decode_model(&ModelFiles { config, weights }, dir, device)
+}
+
+/// The model of the files of a model directory held in memory (checked as [`load_model`]
+/// checks a directory); errors name the files as if they were in the directory `origin`.
+pub fn decode_model(
+    files: &ModelFiles,
+    origin: &Path,
+    device: &Device,
+) -> Result<(Net, ModelConfig)> {
+    let cfg_path = origin.join(CONFIG_FILE);
+    let w_path = origin.join(WEIGHTS_FILE);
+    let config = parse_config(&files.config).map_err(|e| Error::model(&cfg_path, e))?;
     if config.architecture.dim() == 0 {
         return Err(Error::model(&cfg_path, "output dimension is 0"));
     }
@@ -118,10 +161,7 @@ pub fn load_model(dir: &Path, device: &Device) -> Result<(Net, ModelConfig)> {
         .input
         .check(&config.architecture)
         .map_err(|e| Error::model(&cfg_path, e))?;
-    let w_bytes = files
-        .read(WEIGHTS_FILE)
-        .map_err(|e| Error::model(&w_path, format!("cannot read: {e}")))?;
-    let st = safetensors::SafeTensors::deserialize(&w_bytes)
+    let st = safetensors::SafeTensors::deserialize(&files.weights)
         .map_err(|e| Error::model(&w_path, format!("not a valid safetensors file: {e}")))?;
     let expected = config.architecture.weight_shapes();
     let mut values: HashMap<String, Vec<f32>> = HashMap::new();
@@ -181,6 +221,31 @@ pub fn load_model(dir: &Path, device: &Device) -> Result<(Net, ModelConfig)> {
     Ok((net, config))
 }
 
+/// `config.json`'s model config, refusing a format newer than this drlim's first (a newer
+/// format need not parse as this one). `Err` holds the problem.
+fn parse_config(bytes: &[u8]) -> std::result::Result<ModelConfig, String> {
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| format!("not a valid drlim model config: {e}"))?;
+    let format = value.get("format").map(|f| f.as_u64());
+    match format {
+        None => {}
+        Some(Some(f)) if f <= MODEL_FORMAT as u64 => {}
+        Some(Some(f)) => {
+            let by = value
+                .get("drlim_version")
+                .and_then(|v| v.as_str())
+                .map(|v| format!(" (by drlim {v})"))
+                .unwrap_or_default();
+            return Err(format!(
+                "written in model format {f}{by}, newer than this drlim {} reads (format {MODEL_FORMAT}): upgrade drlim to load it",
+                env!("CARGO_PKG_VERSION")
+            ));
+        }
+        Some(None) => return Err("`format` is not a whole number ≥ 0".into()),
+    }
+    serde_json::from_value(value).map_err(|e| format!("not a valid drlim model config: {e}"))
+}
+
 /// The files of one directory, read through one handle on it (on Unix; by path elsewhere).
 pub(crate) struct DirFiles {
     #[cfg(unix)]
@@ -238,6 +303,7 @@ mod tests {
 
     fn config(arch: Architecture) -> ModelConfig {
         ModelConfig {
+            format: MODEL_FORMAT,
             drlim_version: "test".into(),
             input: InputSpec {
                 shape: vec![arch.input_dim()],
@@ -305,6 +371,7 @@ mod tests {
         let weights = include_bytes!("../../tests/fixtures/pytorch_parity.safetensors");
         std::fs::write(dir.path().join(WEIGHTS_FILE), weights).unwrap();
         let config = ModelConfig {
+            format: MODEL_FORMAT,
             drlim_version: "fixture".into(),
             architecture: Architecture::Conv { dim: 2 },
             input: InputSpec {
@@ -481,5 +548,70 @@ mod tests {
         let file = dir.path().join("notes.txt");
         let e = save_model(&file, &net, &cfg).unwrap_err().to_string();
         assert!(e.contains("exists and is a file"), "{e}");
+    }
+
+    #[test]
+    fn files_in_memory_round_trip_and_a_newer_format_is_refused() {
+        let dev = Device::flex();
+        let arch = Architecture::Mlp {
+            input_dim: 3,
+            hidden: vec![4],
+            dim: 2,
+        };
+        let net = Net::new(&arch, &dev);
+        let files = encode_model(&net, &config(arch.clone())).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let m = dir.path().join("m");
+        save_model(&m, &net, &config(arch.clone())).unwrap();
+        // the bytes in memory are the directory's files
+        assert_eq!(files.config, std::fs::read(m.join(CONFIG_FILE)).unwrap());
+        assert_eq!(files.weights, std::fs::read(m.join(WEIGHTS_FILE)).unwrap());
+        let (back, cfg) = decode_model(&files, Path::new("pickled"), &dev).unwrap();
+        assert_eq!(back.weights(), net.weights());
+        assert_eq!(cfg.format, MODEL_FORMAT);
+
+        let with_format = |f: serde_json::Value| {
+            let mut v: serde_json::Value = serde_json::from_slice(&files.config).unwrap();
+            match f {
+                serde_json::Value::Null => {
+                    v.as_object_mut().unwrap().remove("format");
+                }
+                f => v["format"] = f,
+            }
+            ModelFiles {
+                config: serde_json::to_vec(&v).unwrap(),
+                weights: files.weights.clone(),
+            }
+        };
+        // written before the field existed: format 1
+        let (_, old) =
+            decode_model(&with_format(serde_json::Value::Null), Path::new("m"), &dev).unwrap();
+        assert_eq!(old.format, 1);
+        let newer = with_format(serde_json::json!(MODEL_FORMAT + 1));
+        let e = decode_model(&newer, Path::new("m"), &dev)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with(
+                "m/config.json: written in model format 2 (by drlim test), newer than this drlim"
+            ),
+            "{e}"
+        );
+        assert!(e.contains("upgrade drlim"), "{e}");
+        // a newer format is refused even when the rest would not parse as this one
+        let mut v: serde_json::Value = serde_json::from_slice(&newer.config).unwrap();
+        v["architecture"] = serde_json::json!("a kind this drlim has never heard of");
+        let strange = ModelFiles {
+            config: serde_json::to_vec(&v).unwrap(),
+            weights: files.weights.clone(),
+        };
+        let e = decode_model(&strange, Path::new("m"), &dev)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("newer than this drlim"), "{e}");
+        let e = decode_model(&with_format(serde_json::json!("one")), Path::new("m"), &dev)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`format` is not a whole number"), "{e}");
     }
 }

@@ -9,7 +9,10 @@ mod mlp;
 pub use conv::{ConvNet, CONV_INPUT_SIDE};
 pub use input::{input_image, pad_images, InputSpec};
 pub(crate) use io::write_model;
-pub use io::{load_model, save_model, ModelConfig, CONFIG_FILE, MODEL_FILES, WEIGHTS_FILE};
+pub use io::{
+    decode_model, encode_model, load_model, save_model, ModelConfig, ModelFiles, CONFIG_FILE,
+    MODEL_FILES, MODEL_FORMAT, WEIGHTS_FILE,
+};
 pub use mlp::MlpNet;
 
 use burn::module::{Module, Param};

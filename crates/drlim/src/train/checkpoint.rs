@@ -109,7 +109,7 @@ struct Manifest {
 }
 
 /// The keys of a model's training record that change as training goes on.
-const RECORD_KEYS: [&str; 3] = ["epochs_completed", "final_loss", "diverged"];
+const RECORD_KEYS: [&str; 4] = ["epochs_completed", "final_loss", "loss_curve", "diverged"];
 
 /// CRC-32 of f32 rows, by their bits.
 pub fn rows_crc32(rows: &[f32]) -> u32 {

@@ -89,6 +89,8 @@ fn record(
     if let Some(t) = config.training.as_object_mut() {
         t.insert("epochs_completed".into(), history.len().into());
         t.insert("final_loss".into(), history.last().map(|r| r.loss).into());
+        let losses: Vec<f32> = history.iter().map(|r| r.loss).collect();
+        t.insert("loss_curve".into(), losses.into());
         t.insert("diverged".into(), diverged.map(|e| e.to_string()).into());
     }
     config
@@ -300,6 +302,7 @@ mod tests {
         config: &TrainConfig,
     ) -> ModelConfig {
         ModelConfig {
+            format: crate::model::MODEL_FORMAT,
             drlim_version: "test".into(),
             architecture: arch.clone(),
             input: InputSpec {
