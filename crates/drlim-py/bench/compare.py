@@ -1,0 +1,162 @@
+"""drlim from Python beside the command line and beside UMAP and openTSNE, on the built-in 4-vs-9
+split (1,370 train / 588 test, as `drlim experiment mnist-4-9` splits them).
+
+    python crates/drlim-py/bench/compare.py speed  [--rounds 3] [--epochs 20]
+    python crates/drlim-py/bench/compare.py peers
+
+`speed`: the same fit (the paper's convnet, --epochs, seed 0, 2 threads) from the command line
+and from Python, alternated --rounds times, wall time each; then transform throughput from
+Python (20,000 images, C-contiguous float32 and uint8) beside `drlim bench`'s inference figure
+measured in the same run. `peers`: fit time, transform time per 1,000 points, test 5-NN
+accuracy (a 5-NN classifier on the train map, scored on the test map) and trustworthiness@10
+(test map against test pixels) for drlim's paper defaults, drlim's declared invariances, UMAP
+and openTSNE (umap-learn and openTSNE must be installed). Prints one line per measurement.
+"""
+
+import argparse
+import os
+import pathlib
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+from sklearn.manifold import trustworthiness
+from sklearn.neighbors import KNeighborsClassifier
+
+import drlim
+
+REPO = pathlib.Path(__file__).resolve().parents[3]
+BIN = pathlib.Path(os.environ.get("DRLIM_BIN", REPO / "target" / "release" / "drlim"))
+
+
+def split():
+    X, y = drlim.load_digits((4, 9))
+    n = int(0.7 * len(X))
+    return X[:n], y[:n], X[n:], y[n:]
+
+
+def cpu():
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+        return re.search(r"Model name:\s*(.+)", out).group(1).strip()
+    except Exception:
+        return "unknown CPU"
+
+
+def speed(rounds, epochs):
+    Xtr, _, _, _ = split()
+    with tempfile.TemporaryDirectory() as tmp:
+        data = pathlib.Path(tmp) / "train.npy"
+        np.save(data, Xtr)
+        cli_t, py_t = [], []
+        for r in range(rounds):
+            t = time.perf_counter()
+            subprocess.run(
+                [str(BIN), "--threads", "2", "fit", "--data", str(data), "--net", "conv",
+                 "--epochs", str(epochs), "--seed", "0", "--model-out", f"{tmp}/m", "-q"],
+                check=True,
+            )
+            cli_t.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            drlim.DrLIM(net="conv", epochs=epochs, random_state=0, n_jobs=2).fit(Xtr)
+            py_t.append(time.perf_counter() - t)
+            print(f"round {r + 1}: fit {epochs} epochs: cli {cli_t[-1]:.2f} s, python {py_t[-1]:.2f} s", flush=True)
+        print(
+            f"fit (conv, {len(Xtr)} digits, {epochs} epochs, 2 threads): cli median {np.median(cli_t):.2f} s, "
+            f"python median {np.median(py_t):.2f} s, python/cli {np.median(py_t) / np.median(cli_t):.3f}",
+            flush=True,
+        )
+    for net, kw in [("conv", {}), ("mlp", {"hidden": (256, 256)})]:
+        est = drlim.DrLIM(net=net, epochs=1, random_state=0, n_jobs=2, **kw).fit(Xtr[:200])
+        big = np.ascontiguousarray(np.resize(Xtr, (20000, 28, 28)))
+        if net == "mlp":
+            big = big.reshape(20000, 784)
+        f32 = big.astype(np.float32)
+        rates = {}
+        for name, x in [("float32", f32), ("uint8", big)]:
+            est.transform(x[:2000])  # warm up
+            best = []
+            for _ in range(3):
+                t = time.perf_counter()
+                est.transform(x)
+                best.append(time.perf_counter() - t)
+            rates[name] = len(x) / min(best)
+        out = subprocess.run(
+            [str(BIN), "--threads", "2", "bench", "--net", net, "--batches", "32",
+             "--infer-batch", "1024", "--seconds", "3", "--warmup", "1"],
+            capture_output=True, text=True, check=True,
+        ).stdout
+        cli = float(re.search(r"infer_img_per_s=(\d+)", out).group(1))
+        print(
+            f"transform {net}: python float32 {rates['float32']:,.0f} img/s, uint8 {rates['uint8']:,.0f} img/s; "
+            f"drlim bench {cli:,.0f} img/s; python/bench {rates['float32'] / cli:.3f}",
+            flush=True,
+        )
+
+
+def score(Ytr, ytr, Yte, yte, Xte):
+    acc = KNeighborsClassifier(5).fit(Ytr, ytr).score(Yte, yte)
+    tw = trustworthiness(Xte.reshape(len(Xte), -1).astype(np.float32) / 255, Yte, n_neighbors=10)
+    return acc, tw
+
+
+def peers():
+    Xtr, ytr, Xte, yte = split()
+    flat_tr = Xtr.reshape(len(Xtr), -1).astype(np.float32) / 255
+    flat_te = Xte.reshape(len(Xte), -1).astype(np.float32) / 255
+
+    def run(name, fit, transform):
+        t = time.perf_counter()
+        Ytr = fit()
+        fit_s = time.perf_counter() - t
+        t = time.perf_counter()
+        Yte = transform()
+        tr_s = time.perf_counter() - t
+        acc, tw = score(np.asarray(Ytr), ytr, np.asarray(Yte), yte, Xte)
+        print(
+            f"{name}: fit {fit_s:.1f} s, transform {1000 * tr_s / len(Xte):.3f} s per 1,000, "
+            f"5-NN accuracy {acc:.3f}, trustworthiness {tw:.3f}",
+            flush=True,
+        )
+
+    paper = drlim.DrLIM(net="conv", random_state=0, n_jobs=2)
+    run("drlim paper defaults (conv, 80 epochs)", lambda: paper.fit_transform(Xtr), lambda: paper.transform(Xte))
+    inv = drlim.DrLIM(
+        hidden=(512, 512), n_neighbors=15, augment="shift=2,rotate=10,scale=0.1,shear=0.1,elastic=1",
+        negatives="batch", loss="cauchy-infonce", batch_size=256, epochs=84,
+        learning_rate=0.2, learning_rate_decay=0.93 ** (1 / 3), random_state=0, n_jobs=2,
+    )
+    run("drlim declared invariances (mlp, 84 epochs)", lambda: inv.fit_transform(Xtr), lambda: inv.transform(Xte))
+    import umap  # noqa: E402
+
+    u = umap.UMAP(random_state=0, n_jobs=1)
+    run(f"UMAP {umap.__version__}", lambda: u.fit_transform(flat_tr), lambda: u.transform(flat_te))
+    import openTSNE  # noqa: E402
+
+    box = {}
+
+    def tsne_fit():
+        box["e"] = openTSNE.TSNE(random_state=0, n_jobs=2).fit(flat_tr)
+        return np.asarray(box["e"])
+
+    run(f"openTSNE {openTSNE.__version__}", tsne_fit, lambda: box["e"].transform(flat_te))
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("what", choices=["speed", "peers"])
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--epochs", type=int, default=20)
+    a = p.parse_args()
+    print(f"# {cpu()}, {os.cpu_count()} cores, Python {sys.version.split()[0]}, drlim {drlim.__version__}", flush=True)
+    if a.what == "speed":
+        speed(a.rounds, a.epochs)
+    else:
+        peers()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,109 @@
+//! numpy arrays as the engine's samples: uint8, float32 or float64, n×D, n×H×W or n×1×H×W, in
+//! any memory order. C-contiguous float32 is borrowed, not copied.
+
+use drlim::data::SourceDtype;
+use numpy::{PyArrayDyn, PyArrayMethods, PyReadonlyArrayDyn, PyUntypedArrayMethods};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+
+/// The values of a numpy array of samples.
+enum Values<'py> {
+    /// C-contiguous float32, read in place.
+    Borrowed(PyReadonlyArrayDyn<'py, f32>),
+    /// Converted to float32 (another dtype or memory order).
+    Owned(Vec<f32>),
+}
+
+/// Samples from Python: their values, count, per-sample shape and stored element type.
+pub struct Rows<'py> {
+    values: Values<'py>,
+    /// Number of samples.
+    pub n: usize,
+    /// Shape of one sample: `[d]` or `[h, w]`.
+    pub shape: Vec<usize>,
+    /// The element type the array held (it decides `normalise="auto"`).
+    pub dtype: SourceDtype,
+}
+
+impl<'py> Rows<'py> {
+    /// Reads a numpy array of samples; `origin` names it in errors.
+    pub fn from_py(x: &Bound<'py, PyAny>, origin: &str) -> PyResult<Self> {
+        let shape_of = |s: &[usize]| -> PyResult<(usize, Vec<usize>)> {
+            match s {
+                [n, d] => Ok((*n, vec![*d])),
+                [n, h, w] => Ok((*n, vec![*h, *w])),
+                [n, 1, h, w] => Ok((*n, vec![*h, *w])),
+                _ => Err(PyValueError::new_err(format!(
+                    "{origin}: expected samples as an n×D, n×H×W or n×1×H×W array, got shape {s:?}"
+                ))),
+            }
+        };
+        if let Ok(a) = x.cast::<PyArrayDyn<f32>>() {
+            let (n, shape) = shape_of(a.shape())?;
+            let r = a.try_readonly()?;
+            let values = if r.is_c_contiguous() {
+                Values::Borrowed(r)
+            } else {
+                Values::Owned(r.as_array().iter().copied().collect())
+            };
+            return Ok(Self {
+                values,
+                n,
+                shape,
+                dtype: SourceDtype::F32,
+            });
+        }
+        if let Ok(a) = x.cast::<PyArrayDyn<f64>>() {
+            let (n, shape) = shape_of(a.shape())?;
+            let r = a.try_readonly()?;
+            let values = r.as_array().iter().map(|&v| v as f32).collect();
+            return Ok(Self {
+                values: Values::Owned(values),
+                n,
+                shape,
+                dtype: SourceDtype::F64,
+            });
+        }
+        if let Ok(a) = x.cast::<PyArrayDyn<u8>>() {
+            let (n, shape) = shape_of(a.shape())?;
+            let r = a.try_readonly()?;
+            let values = r.as_array().iter().map(|&v| v as f32).collect();
+            return Ok(Self {
+                values: Values::Owned(values),
+                n,
+                shape,
+                dtype: SourceDtype::U8,
+            });
+        }
+        Err(PyValueError::new_err(format!(
+            "{origin}: expected a numpy array of uint8, float32 or float64 samples, got {}",
+            x.get_type().name()?
+        )))
+    }
+
+    /// The values, sample after sample.
+    pub fn values(&self) -> &[f32] {
+        match &self.values {
+            Values::Borrowed(a) => a.as_slice().expect("checked C-contiguous"),
+            Values::Owned(v) => v,
+        }
+    }
+
+    /// The samples as an engine dataset (checked: sizes, emptiness, finiteness).
+    pub fn into_dataset(self, origin: &str) -> drlim::Result<drlim::Dataset> {
+        let values = match self.values {
+            Values::Borrowed(a) => a.as_slice().expect("checked C-contiguous").to_vec(),
+            Values::Owned(v) => v,
+        };
+        drlim::Dataset::new(origin, values, self.n, self.shape, self.dtype)
+    }
+}
+
+/// A whole-number numpy array (int64, C order, as the Python layer passes it) as rows.
+pub fn int_rows(x: &Bound<'_, PyAny>, what: &str) -> PyResult<(Vec<i64>, Vec<usize>)> {
+    let a = x
+        .cast::<PyArrayDyn<i64>>()
+        .map_err(|_| PyValueError::new_err(format!("{what}: expected a numpy array of int64")))?;
+    let r = a.try_readonly()?;
+    Ok((r.as_array().iter().copied().collect(), a.shape().to_vec()))
+}

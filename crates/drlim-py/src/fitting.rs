@@ -1,0 +1,364 @@
+//! `fit` from Python: settings from JSON, training on a thread pool without the GIL, Ctrl-C
+//! and callbacks, results as numpy arrays.
+
+use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use drlim::data::NormaliseMode;
+use drlim::{
+    Augmentation, Engine, EpochReport, FitOptions, KnnMethod, LossKind, Model as EngineModel,
+    Negatives, NetKind, OptimizerKind, Outcome, TrainConfig, TrainObserver,
+};
+use numpy::{IntoPyArray, PyArray2, PyArrayMethods};
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use serde::Deserialize;
+
+use crate::convert::{int_rows, Rows};
+use crate::errors::{guarded, panic_message, to_py, Failure, Kind};
+use crate::sources::{self, Knowledge};
+use crate::Model;
+
+/// The estimator's settings, as the Python layer sends them (JSON, engine names).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Settings {
+    net: String,
+    hidden: Vec<usize>,
+    dim: usize,
+    k: usize,
+    knn: String,
+    normalise: String,
+    neighbours: Vec<String>,
+    window: usize,
+    grid: Vec<(i64, i64, Option<i64>)>,
+    epochs: usize,
+    batch: usize,
+    lr: f64,
+    lr_decay: f64,
+    momentum: f64,
+    weight_decay: f64,
+    optimizer: OptimizerKind,
+    margin: f32,
+    neg_ratio: f64,
+    negatives: Negatives,
+    loss: LossKind,
+    seed: u64,
+    engine: Engine,
+    augment: Option<String>,
+    augment_pairs: usize,
+    augment_neighbours: bool,
+}
+
+impl Settings {
+    fn options(&self) -> PyResult<FitOptions> {
+        let bad = |what: &str, v: &str, choices: &str| {
+            PyValueError::new_err(format!("{what} must be one of {choices}, got '{v}'"))
+        };
+        let net = match self.net.as_str() {
+            "mlp" => NetKind::Mlp {
+                hidden: self.hidden.clone(),
+            },
+            "conv" => NetKind::Conv,
+            v => return Err(bad("net", v, "'mlp', 'conv'")),
+        };
+        let knn_method = match self.knn.as_str() {
+            "exact" => KnnMethod::Exact,
+            "hnsw" => KnnMethod::Hnsw,
+            "invariant" => KnnMethod::Invariant,
+            v => return Err(bad("knn", v, "'exact', 'hnsw', 'invariant'")),
+        };
+        let normalise = match self.normalise.as_str() {
+            "auto" => NormaliseMode::Auto,
+            "none" => NormaliseMode::None,
+            "unit" => NormaliseMode::Unit,
+            "standardise" | "standardize" => NormaliseMode::Standardise,
+            v => return Err(bad("normalise", v, "'auto', 'none', 'unit', 'standardise'")),
+        };
+        if self.hidden.contains(&0) {
+            return Err(PyValueError::new_err(
+                "hidden: every layer needs a width ≥ 1",
+            ));
+        }
+        let augment = self
+            .augment
+            .as_deref()
+            .map(Augmentation::parse)
+            .transpose()
+            .map_err(|e| PyValueError::new_err(format!("augment: {e}")))?;
+        Ok(FitOptions {
+            net,
+            dim: self.dim,
+            k: self.k,
+            knn_method,
+            normalise,
+            train: TrainConfig {
+                epochs: self.epochs,
+                batch: self.batch,
+                lr: self.lr,
+                lr_decay: self.lr_decay,
+                momentum: self.momentum,
+                weight_decay: self.weight_decay,
+                optimizer: self.optimizer,
+                margin: self.margin,
+                neg_ratio: self.neg_ratio,
+                seed: self.seed,
+                engine: self.engine,
+                augment,
+                augment_pairs: self.augment_pairs,
+                augment_neighbours: self.augment_neighbours,
+                negatives: self.negatives,
+                loss: self.loss,
+            },
+        })
+    }
+}
+
+/// A thread pool of `n_jobs` threads (scikit-learn's convention: `None` and -1 are all cores,
+/// -2 all but one). Each call has its own pool, so that nothing of it survives into a process
+/// forked afterwards.
+pub fn pool(n_jobs: Option<i64>) -> PyResult<rayon::ThreadPool> {
+    let cores = std::thread::available_parallelism().map_or(1, |c| c.get()) as i64;
+    let threads = match n_jobs {
+        None => cores,
+        Some(0) => {
+            return Err(PyValueError::new_err(
+                "n_jobs == 0 has no meaning; use None, a positive number or -1",
+            ))
+        }
+        Some(j) if j < 0 => (cores + 1 + j).max(1),
+        Some(j) => j,
+    };
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads as usize)
+        .thread_name(|i| format!("drlim-{i}"))
+        .build()
+        .map_err(|e| PyRuntimeError::new_err(format!("cannot start {threads} threads: {e}")))
+}
+
+/// Training's observer from Python: stops when asked (Ctrl-C seen by the waiting thread) and
+/// hands each epoch's report to `callback`, which may stop training by raising.
+struct Watch<'a> {
+    stop: &'a AtomicBool,
+    callback: Option<&'a Py<PyAny>>,
+    /// The callback's exception.
+    raised: Option<PyErr>,
+}
+
+impl TrainObserver for Watch<'_> {
+    fn on_progress(&mut self, _: usize, _: usize, _: usize, _: f32) -> ControlFlow<()> {
+        if self.stop.load(Ordering::Relaxed) {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    }
+
+    fn on_epoch(&mut self, report: &EpochReport, _model: &EngineModel) -> ControlFlow<()> {
+        if let Some(cb) = self.callback {
+            let called = Python::attach(|py| {
+                cb.call1(
+                    py,
+                    (
+                        report.epoch,
+                        report.loss,
+                        report.lr,
+                        report.pairs,
+                        report.seconds,
+                    ),
+                )
+                .map(drop)
+            });
+            if let Err(e) = called {
+                self.raised = Some(e);
+                return ControlFlow::Break(());
+            }
+        }
+        if self.stop.load(Ordering::Relaxed) {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    }
+}
+
+/// What a fit gives Python: the model, the training embedding (n×d), the neighbour pairs
+/// (m×2, i < j), the epochs' `(epoch, loss, lr, pairs, seconds)`, the graph's build time and
+/// the neighbour source's description.
+type Fitted<'py> = (
+    Model,
+    Bound<'py, PyArray2<f32>>,
+    Bound<'py, PyArray2<i64>>,
+    Vec<(usize, f32, f64, usize, f64)>,
+    f64,
+    String,
+);
+
+/// Fits a mapping of `x` with `settings` (JSON), on `n_jobs` threads without the GIL.
+/// `labels`, `pairs` and `metadata` are int64 arrays for the sources that use them;
+/// `callback(epoch, loss, lr, pairs, seconds)` is called after every epoch.
+#[pyfunction]
+#[pyo3(signature = (x, settings, *, labels = None, pairs = None, metadata = None, callback = None, n_jobs = None))]
+#[allow(clippy::too_many_arguments)]
+pub fn fit<'py>(
+    py: Python<'py>,
+    x: &Bound<'py, PyAny>,
+    settings: &str,
+    labels: Option<&Bound<'py, PyAny>>,
+    pairs: Option<&Bound<'py, PyAny>>,
+    metadata: Option<&Bound<'py, PyAny>>,
+    callback: Option<Py<PyAny>>,
+    n_jobs: Option<i64>,
+) -> PyResult<Fitted<'py>> {
+    let s: Settings = serde_json::from_str(settings)
+        .map_err(|e| PyValueError::new_err(format!("settings: {e}")))?;
+    let options = s.options()?;
+    let data = Rows::from_py(x, "X")?
+        .into_dataset("X")
+        .map_err(|e| to_py(e, Kind::Data))?;
+    let labels = labels
+        .map(|l| int_rows(l, "y").map(|(v, _)| v))
+        .transpose()?;
+    let pairs = pairs
+        .map(|p| {
+            let (v, shape) = int_rows(p, "pairs")?;
+            if shape.len() != 2 || shape[1] != 2 {
+                return Err(PyValueError::new_err(format!(
+                    "pairs: expected an m×2 array of sample indices, got shape {shape:?}"
+                )));
+            }
+            Ok(v.chunks_exact(2).map(|r| (r[0], r[1])).collect())
+        })
+        .transpose()?;
+    let metadata = metadata
+        .map(|m| {
+            let (v, shape) = int_rows(m, "metadata")?;
+            match shape[..] {
+                [_, c] if c > 0 => Ok(v.chunks_exact(c).map(<[i64]>::to_vec).collect()),
+                _ => Err(PyValueError::new_err(format!(
+                    "metadata: expected an n×c array of whole numbers, got shape {shape:?}"
+                ))),
+            }
+        })
+        .transpose()?;
+    let knowledge = Knowledge {
+        neighbours: s.neighbours.clone(),
+        labels,
+        pairs,
+        metadata,
+        grid: s.grid.clone(),
+        window: s.window,
+    };
+    let pool = pool(n_jobs)?;
+    let stop = AtomicBool::new(false);
+    let mut interrupt: Option<PyErr> = None;
+    let (result, raised) = std::thread::scope(|scope| {
+        let work = scope.spawn(|| {
+            let mut watch = Watch {
+                stop: &stop,
+                callback: callback.as_ref(),
+                raised: None,
+            };
+            let result = pool.install(|| {
+                guarded(|| {
+                    let source = sources::build(&knowledge, &data, &options)?;
+                    let fitted = drlim::fit_with(
+                        &data,
+                        &options,
+                        source.as_ref(),
+                        &drlim::Device::flex(),
+                        &mut watch,
+                    )?;
+                    let embedding = match fitted.outcome {
+                        Outcome::Completed => fitted.model.embed(&data)?,
+                        _ => Vec::new(),
+                    };
+                    Ok((fitted, embedding, source.describe()))
+                })
+            });
+            (result, watch.raised)
+        });
+        // wait without the GIL, and look for Ctrl-C (only this, the main thread, can)
+        loop {
+            let finished = py.detach(|| {
+                for _ in 0..5 {
+                    if work.is_finished() {
+                        return true;
+                    }
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                work.is_finished()
+            });
+            if finished {
+                break;
+            }
+            if interrupt.is_none() {
+                if let Err(e) = py.check_signals() {
+                    stop.store(true, Ordering::Relaxed);
+                    interrupt = Some(e);
+                }
+            }
+        }
+        match work.join() {
+            Ok(r) => r,
+            Err(payload) => (Err(Failure::Panic(panic_message(payload.as_ref()))), None),
+        }
+    });
+    if let Some(e) = interrupt {
+        return Err(e);
+    }
+    if let Some(e) = raised {
+        return Err(e);
+    }
+    let (fitted, embedding, described) = result.map_err(|e| to_py(e, Kind::Data))?;
+    match fitted.outcome {
+        Outcome::Completed => {}
+        Outcome::Stopped { .. } => {
+            return Err(PyRuntimeError::new_err(
+                "training stopped before it completed",
+            ))
+        }
+        Outcome::Diverged { .. } => {
+            return Err(to_py(
+                fitted
+                    .outcome
+                    .check()
+                    .expect_err("a divergence is an error"),
+                Kind::Data,
+            ))
+        }
+    }
+    let d = fitted.model.dim();
+    let n = data.n;
+    let embedding = embedding
+        .into_pyarray(py)
+        .reshape([n, d])
+        .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+    let m = fitted.graph.len();
+    let pairs: Vec<i64> = fitted
+        .graph
+        .pairs()
+        .iter()
+        .flat_map(|&(i, j)| [i as i64, j as i64])
+        .collect();
+    let pairs = pairs
+        .into_pyarray(py)
+        .reshape([m, 2])
+        .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+    let history = fitted
+        .history
+        .iter()
+        .map(|r| (r.epoch, r.loss, r.lr, r.pairs, r.seconds))
+        .collect();
+    Ok((
+        Model {
+            inner: fitted.model,
+        },
+        embedding,
+        pairs,
+        history,
+        fitted.graph_seconds,
+        described,
+    ))
+}
