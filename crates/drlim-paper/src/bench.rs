@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use rand::{Rng, SeedableRng};
 
+use drlim::embed::embed_fast;
 use drlim::fast::fast_net;
 use drlim::model::{input_image, Architecture, Net};
 use drlim::pairs::Pair;
@@ -85,7 +86,9 @@ pub fn train_throughput(
 }
 
 /// Inference throughput (images per second) of `arch` at `batch` images per call, on the fast
-/// CPU path that `drlim embed` uses.
+/// CPU path that `drlim embed` uses: prepared inputs through [`embed_fast`], which runs the
+/// network in passes of `drlim::embed::FAST_EMBED_ROWS` rows so that a sample's coordinates do not depend
+/// on its batch (input checks and normalisation excluded).
 pub fn infer_throughput(arch: &Architecture, batch: usize, warmup: f64, seconds: f64) -> f64 {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
     let dim = arch.input_dim();
@@ -95,7 +98,7 @@ pub fn infer_throughput(arch: &Architecture, batch: usize, warmup: f64, seconds:
     // the network is converted once, as a long-running embedder would hold it
     let mut fast = fast_net(&net);
     let mut f = || {
-        std::hint::black_box(fast.forward(&x, batch));
+        std::hint::black_box(embed_fast(&mut *fast, &x, dim));
     };
     run_for(warmup, &mut f);
     let (calls, el) = run_for(seconds, &mut f);

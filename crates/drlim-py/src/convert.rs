@@ -44,7 +44,7 @@ impl<'py> Rows<'py> {
             let values = if r.is_c_contiguous() {
                 Values::Borrowed(r)
             } else {
-                Values::Owned(r.as_array().iter().copied().collect())
+                Values::Owned(floats(&r, |v| v))
             };
             return Ok(Self {
                 values,
@@ -56,9 +56,8 @@ impl<'py> Rows<'py> {
         if let Ok(a) = x.cast::<PyArrayDyn<f64>>() {
             let (n, shape) = shape_of(a.shape())?;
             let r = a.try_readonly()?;
-            let values = r.as_array().iter().map(|&v| v as f32).collect();
             return Ok(Self {
-                values: Values::Owned(values),
+                values: Values::Owned(floats(&r, |v| v as f32)),
                 n,
                 shape,
                 dtype: SourceDtype::F64,
@@ -67,9 +66,8 @@ impl<'py> Rows<'py> {
         if let Ok(a) = x.cast::<PyArrayDyn<u8>>() {
             let (n, shape) = shape_of(a.shape())?;
             let r = a.try_readonly()?;
-            let values = r.as_array().iter().map(|&v| v as f32).collect();
             return Ok(Self {
-                values: Values::Owned(values),
+                values: Values::Owned(floats(&r, f32::from)),
                 n,
                 shape,
                 dtype: SourceDtype::U8,
@@ -96,6 +94,18 @@ impl<'py> Rows<'py> {
             Values::Owned(v) => v,
         };
         drlim::Dataset::new(origin, values, self.n, self.shape, self.dtype)
+    }
+}
+
+/// The values of an array as float32, in C order: a tight loop over a contiguous one (which
+/// the compiler vectorises), element by element otherwise.
+fn floats<T: numpy::Element + Copy>(
+    a: &PyReadonlyArrayDyn<'_, T>,
+    f: impl Fn(T) -> f32,
+) -> Vec<f32> {
+    match a.as_slice() {
+        Ok(s) => s.iter().map(|&v| f(v)).collect(),
+        Err(_) => a.as_array().iter().map(|&v| f(v)).collect(),
     }
 }
 

@@ -29,14 +29,15 @@ pub fn embed(net: &Net, inputs: &[f32], input_dim: usize, device: &Device) -> Ve
 /// The fast path embeds in forward passes of exactly this many rows (the last one padded): the
 /// matrix products choose their blocking by the number of rows, and another blocking sums in
 /// another order, so a sample among 1,000 others would map a few ulps away from the same sample
-/// alone. With every pass the same size (256 rows: as fast as 1,024 in `drlim bench --infer-batch`,
-/// 64 was a third slower for the MLP), a sample's coordinates do not depend on what it is
-/// embedded with (a chunk of a stream, a subset, one sample).
+/// alone. With every pass the same size, a sample's coordinates do not depend on what it is
+/// embedded with (a chunk of a stream, a subset, one sample). 256 rows: the MLP's forward pass
+/// measured 0–15% slower than in passes of 1,024 (the convnet's alike), 64 a third slower; one
+/// sample alone costs a pass of 256.
 pub const FAST_EMBED_ROWS: usize = 256;
 
 /// The outputs of a network on the fast CPU path for prepared inputs (`n × input_dim`); each
 /// sample's coordinates are the same whatever it is embedded with.
-pub fn embed_fast(mut net: Box<dyn FastNet>, inputs: &[f32], input_dim: usize) -> Vec<f32> {
+pub fn embed_fast(net: &mut dyn FastNet, inputs: &[f32], input_dim: usize) -> Vec<f32> {
     let d = net.dim();
     let mut out = Vec::with_capacity(inputs.len() / input_dim * d);
     let mut padded = Vec::new();
@@ -76,7 +77,7 @@ mod tests {
                 .map(|i| ((i * 31) % 97) as f32 / 97.0)
                 .collect();
             let slow = embed(&net, &x, 1024, &dev);
-            let fast = embed_fast(crate::fast::fast_net(&net), &x, 1024);
+            let fast = embed_fast(&mut *crate::fast::fast_net(&net), &x, 1024);
             assert_eq!(slow.len(), fast.len());
             for (a, b) in fast.iter().zip(&slow) {
                 assert!((a - b).abs() < 1e-4, "{a} vs {b}");

@@ -7,7 +7,7 @@ use burn::module::Module;
 use burn::tensor::Device;
 
 use crate::data::Dataset;
-use crate::embed::{embed, embed_fast};
+use crate::embed::{embed, embed_fast, FAST_EMBED_ROWS};
 use crate::error::{Error, Result};
 use crate::fast::{self, fast_net};
 use crate::model::{
@@ -65,20 +65,29 @@ impl Model {
     /// normalised (and padded for the convnet) as `embed` does. Errors name `origin`.
     pub fn embed_rows(&self, values: &[f32], shape: &[usize], origin: &str) -> Result<Vec<f32>> {
         let arch = &self.config.architecture;
-        let inputs = self
-            .config
-            .input
-            .prepare_rows(arch, values, shape, origin)?;
+        let input = &self.config.input;
         let net = self.net.valid();
         let device = net
             .devices()
             .into_iter()
             .next()
             .unwrap_or_else(Device::flex);
-        if fast::serves(&device) {
-            return Ok(embed_fast(fast_net(&net), &inputs, arch.input_dim()));
+        if !fast::serves(&device) {
+            let inputs = input.prepare_rows(arch, values, shape, origin)?;
+            return Ok(embed(&net, &inputs, arch.input_dim(), &device));
         }
-        Ok(embed(&net, &inputs, arch.input_dim(), &device))
+        // block by block: each block is checked, normalised and padded while it is in cache,
+        // and no prepared copy of the whole input is made
+        let dim = input.check_size(values.len(), shape, origin)?;
+        let mut fast = fast_net(&net);
+        let mut out = Vec::with_capacity(values.len() / dim.max(1) * self.dim());
+        let mut buf = Vec::new();
+        for (b, block) in values.chunks(FAST_EMBED_ROWS * dim).enumerate() {
+            let first = b * FAST_EMBED_ROWS;
+            let rows = input.prepare_block_into(arch, block, shape, origin, first, &mut buf)?;
+            out.extend(embed_fast(&mut *fast, rows, arch.input_dim()));
+        }
+        Ok(out)
     }
 }
 
@@ -181,6 +190,13 @@ mod tests {
         assert_eq!(
             e(&v, &[4]),
             "rows: sample 1 (0-based), feature 2 holds NaN: the data must be finite"
+        );
+        // in a later block of the fast path, the sample is counted from the start
+        let mut v = vec![0.0; 4 * 600];
+        v[4 * 300 + 1] = f32::INFINITY;
+        assert_eq!(
+            e(&v, &[4]),
+            "rows: sample 300 (0-based), feature 1 holds an infinite value: the data must be finite"
         );
         // a model's files in memory give the same model back
         let files = m.to_files().unwrap();

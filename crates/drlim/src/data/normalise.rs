@@ -87,6 +87,25 @@ impl Normalisation {
         self.apply_rows(&data.values, data.dim()).into_owned()
     }
 
+    /// Writes the normalised `src` into `dst` (of the same length), `src` being the values of
+    /// one sample from feature `feature` on.
+    pub fn apply_into(&self, src: &[f32], feature: usize, dst: &mut [f32]) {
+        match self {
+            Normalisation::None => dst.copy_from_slice(src),
+            Normalisation::Scale { factor } => {
+                for (d, v) in dst.iter_mut().zip(src) {
+                    *d = v * factor;
+                }
+            }
+            Normalisation::Standardise { mean, std } => {
+                let (mean, std) = (&mean[feature..], &std[feature..]);
+                for (((d, v), m), s) in dst.iter_mut().zip(src).zip(mean).zip(std) {
+                    *d = (v - m) / s;
+                }
+            }
+        }
+    }
+
     /// The normalised values of `values`, rows of `dim` values (same layout): borrowed as
     /// they are when there is nothing to do.
     pub fn apply_rows<'a>(&self, values: &'a [f32], dim: usize) -> std::borrow::Cow<'a, [f32]> {

@@ -112,6 +112,48 @@ impl InputSpec {
         }
     }
 
+    /// [`prepare_block`](Self::prepare_block) into `buf` (reused from block to block, so that
+    /// no memory is allocated per block): the network's rows, which are `values` themselves
+    /// when there is nothing to do (an MLP without normalisation).
+    pub fn prepare_block_into<'a>(
+        &self,
+        arch: &Architecture,
+        values: &'a [f32],
+        shape: &[usize],
+        origin: &str,
+        first: usize,
+        buf: &'a mut Vec<f32>,
+    ) -> Result<&'a [f32]> {
+        let dim = self.check_size(values.len(), shape, origin)?;
+        check_finite(values, dim, first, origin)?;
+        let norm = &self.normalisation;
+        match arch {
+            Architecture::Mlp { .. } if *norm == Normalisation::None => Ok(values),
+            Architecture::Mlp { .. } => {
+                buf.clear();
+                buf.resize(values.len(), 0.0);
+                for (src, dst) in values.chunks_exact(dim).zip(buf.chunks_exact_mut(dim)) {
+                    norm.apply_into(src, 0, dst);
+                }
+                Ok(buf)
+            }
+            Architecture::Conv { .. } => {
+                let side = conv_side(&self.shape).expect("checked at training");
+                let s = CONV_INPUT_SIDE;
+                let off = (s - side) / 2;
+                buf.clear();
+                buf.resize(values.len() / dim * s * s, 0.0);
+                for (img, out) in values.chunks_exact(dim).zip(buf.chunks_exact_mut(s * s)) {
+                    for r in 0..side {
+                        let dst = &mut out[(r + off) * s + off..(r + off) * s + off + side];
+                        norm.apply_into(&img[r * side..(r + 1) * side], r * side, dst);
+                    }
+                }
+                Ok(buf)
+            }
+        }
+    }
+
     /// Values per sample.
     pub fn dim(&self) -> usize {
         self.shape.iter().product()
@@ -124,16 +166,9 @@ impl InputSpec {
             .map(|rows| rows.into_owned())
     }
 
-    /// [`prepare`](Self::prepare) for samples of `shape` held in `values` (row-major, checked
-    /// finite here), borrowed: the rows are `values` themselves when there is nothing to do
-    /// (an MLP without normalisation). Errors name `origin`.
-    pub fn prepare_rows<'a>(
-        &self,
-        arch: &Architecture,
-        values: &'a [f32],
-        shape: &[usize],
-        origin: &str,
-    ) -> Result<std::borrow::Cow<'a, [f32]>> {
+    /// Checks that `len` values are whole samples of `shape` (at least one) with as many values
+    /// as the training samples had; returns the values per sample. Errors name `origin`.
+    pub fn check_size(&self, len: usize, shape: &[usize], origin: &str) -> Result<usize> {
         let dim: usize = shape.iter().product();
         if dim != self.dim() {
             return Err(Error::data(
@@ -145,30 +180,44 @@ impl InputSpec {
                 ),
             ));
         }
-        if values.is_empty() || !values.len().is_multiple_of(dim) {
+        if len == 0 || !len.is_multiple_of(dim) {
             return Err(Error::data(
                 origin,
                 format!(
                     "{} values are not whole samples of {dim} (shape {shape:?})",
-                    values.len()
+                    len
                 ),
             ));
         }
-        if let Some(pos) = values.iter().position(|v| !v.is_finite()) {
-            return Err(Error::data(
-                origin,
-                format!(
-                    "sample {} (0-based), feature {} holds {}: the data must be finite",
-                    pos / dim,
-                    pos % dim,
-                    if values[pos].is_nan() {
-                        "NaN"
-                    } else {
-                        "an infinite value"
-                    }
-                ),
-            ));
-        }
+        Ok(dim)
+    }
+
+    /// [`prepare`](Self::prepare) for samples of `shape` held in `values` (row-major, checked
+    /// finite here), borrowed: the rows are `values` themselves when there is nothing to do
+    /// (an MLP without normalisation). Errors name `origin`.
+    pub fn prepare_rows<'a>(
+        &self,
+        arch: &Architecture,
+        values: &'a [f32],
+        shape: &[usize],
+        origin: &str,
+    ) -> Result<std::borrow::Cow<'a, [f32]>> {
+        self.prepare_block(arch, values, shape, origin, 0)
+    }
+
+    /// [`prepare_rows`](Self::prepare_rows) for a block of samples that starts at sample
+    /// `first` of `origin` (which errors count from): a large input is prepared block by
+    /// block, each block while it is in cache, just before the network takes it.
+    pub fn prepare_block<'a>(
+        &self,
+        arch: &Architecture,
+        values: &'a [f32],
+        shape: &[usize],
+        origin: &str,
+        first: usize,
+    ) -> Result<std::borrow::Cow<'a, [f32]>> {
+        let dim = self.check_size(values.len(), shape, origin)?;
+        check_finite(values, dim, first, origin)?;
         let normalised = self.normalisation.apply_rows(values, dim);
         Ok(match arch {
             Architecture::Mlp { .. } => normalised,
@@ -190,6 +239,34 @@ impl InputSpec {
             }
         }
     }
+}
+
+/// Checks that `values` (samples of `dim` values, the first being sample `first` of `origin`)
+/// are finite, in one vectorised pass; the error names the first sample and feature that is not.
+fn check_finite(values: &[f32], dim: usize, first: usize, origin: &str) -> Result<()> {
+    let finite = values
+        .chunks(1024)
+        .all(|c| c.iter().fold(true, |ok, v| ok & v.is_finite()));
+    if finite {
+        return Ok(());
+    }
+    let pos = values
+        .iter()
+        .position(|v| !v.is_finite())
+        .expect("a value is not finite");
+    Err(Error::data(
+        origin,
+        format!(
+            "sample {} (0-based), feature {} holds {}: the data must be finite",
+            first + pos / dim,
+            pos % dim,
+            if values[pos].is_nan() {
+                "NaN"
+            } else {
+                "an infinite value"
+            }
+        ),
+    ))
 }
 
 /// The (height, width) of the network's input rows when they are images, for transformations
