@@ -97,15 +97,16 @@ impl<'py> Rows<'py> {
     }
 }
 
-/// The values of an array as float32, in C order: a tight loop over a contiguous one (which
-/// the compiler vectorises), element by element otherwise.
+/// The values of an array as float32, in C order: a tight loop over a C-contiguous one (which
+/// the compiler vectorises), element by element in logical order otherwise (`as_slice` alone
+/// would also take a Fortran-ordered array, in its memory order).
 fn floats<T: numpy::Element + Copy>(
     a: &PyReadonlyArrayDyn<'_, T>,
     f: impl Fn(T) -> f32,
 ) -> Vec<f32> {
     match a.as_slice() {
-        Ok(s) => s.iter().map(|&v| f(v)).collect(),
-        Err(_) => a.as_array().iter().map(|&v| f(v)).collect(),
+        Ok(s) if a.is_c_contiguous() => s.iter().map(|&v| f(v)).collect(),
+        _ => a.as_array().iter().map(|&v| f(v)).collect(),
     }
 }
 

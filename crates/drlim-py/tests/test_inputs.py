@@ -22,6 +22,7 @@ def test_dtypes_orders_and_containers_give_the_same_coordinates(est):
     assert ref.dtype == np.float32 and ref.shape == (120, 2)
     assert np.array_equal(est.transform(np.asfortranarray(X)), ref)
     assert np.array_equal(est.transform(X.astype(np.float64)), ref)
+    assert np.array_equal(est.transform(np.asfortranarray(X.astype(np.float64))), ref)
     assert np.array_equal(est.transform(X.tolist()), ref)
     assert np.array_equal(est.transform(pd.DataFrame(X)), ref)
     assert np.array_equal(est.transform(X[::2]), ref[::2])  # a strided view
@@ -52,6 +53,7 @@ def test_uint8_images_and_the_convnet():
     assert est.input_shape_ == (28, 28)
     # the same images as n×784, as n×1×28×28, as floats 0–255
     assert np.array_equal(est.transform(imgs.reshape(40, 784)), ref)
+    assert np.array_equal(est.transform(np.asfortranarray(imgs)), ref)
     assert np.array_equal(est.transform(imgs[:, None]), ref)
     # the stored normalisation (÷255, fixed by the uint8 training data) applies to floats too
     assert np.array_equal(est.transform(imgs.astype(np.float32)), ref)
