@@ -637,3 +637,114 @@ fn a_closed_stdout_is_not_a_panic() {
     assert!(!err.contains("panicked"), "{err}");
     assert_eq!(out.status.signal(), Some(13), "{:?} {err}", out.status);
 }
+
+/// `drlim embed` streams an NPY input block by block (more samples than one block here); its
+/// output equals, bit for bit, that of the same digits read whole from a CSV file, and a file
+/// that ends early leaves no output behind.
+#[test]
+fn streamed_embedding_equals_embedding_in_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_digits(d, "train", 200, 0);
+    fit_train(d, 1, &["--net", "mlp", "--hidden", "16"]);
+    // 2.5 blocks of 16,384 digits: the built-in ones, repeated
+    let (px, _) = digits(1000, 0);
+    let n = 41_000;
+    let many: Vec<u8> = px.iter().copied().cycle().take(n * 784).collect();
+    write_npy::<u8>(&d.join("many.npy"), &[n as u64, 784], &many);
+    let csv: String = std::iter::once(
+        (0..784)
+            .map(|j| format!("p{j}"))
+            .collect::<Vec<_>>()
+            .join(","),
+    )
+    .chain(many.chunks(784).map(|r| {
+        r.iter()
+            .map(|v| v.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    }))
+    .collect::<Vec<_>>()
+    .join("\n");
+    std::fs::write(d.join("many.csv"), csv).unwrap();
+    ok(
+        d,
+        &[
+            "embed",
+            "--model",
+            "M",
+            "--data",
+            "many.npy",
+            "--out",
+            "streamed.npy",
+            "-q",
+        ],
+    );
+    ok(
+        d,
+        &[
+            "embed",
+            "--model",
+            "M",
+            "--data",
+            "many.csv",
+            "--out",
+            "whole.npy",
+            "-q",
+        ],
+    );
+    let (shape, streamed) = read_npy_f32(&d.join("streamed.npy"));
+    assert_eq!(shape, vec![n as u64, 2]);
+    assert_eq!(streamed, read_npy_f32(&d.join("whole.npy")).1);
+    // as CSV output too
+    ok(
+        d,
+        &[
+            "embed",
+            "--model",
+            "M",
+            "--data",
+            "many.npy",
+            "--out",
+            "streamed.csv",
+            "-q",
+        ],
+    );
+    ok(
+        d,
+        &[
+            "embed",
+            "--model",
+            "M",
+            "--data",
+            "many.csv",
+            "--out",
+            "whole.csv",
+            "-q",
+        ],
+    );
+    assert_eq!(
+        std::fs::read(d.join("streamed.csv")).unwrap(),
+        std::fs::read(d.join("whole.csv")).unwrap()
+    );
+    // a truncated file: one error line, no output, no temporary file
+    let bytes = std::fs::read(d.join("many.npy")).unwrap();
+    std::fs::write(d.join("cut.npy"), &bytes[..bytes.len() / 2]).unwrap();
+    let err = fails(
+        d,
+        &[
+            "embed",
+            "--model",
+            "M",
+            "--data",
+            "cut.npy",
+            "--out",
+            "cut-out.npy",
+        ],
+        "cut.npy: NPY data truncated",
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(!files(d)
+        .iter()
+        .any(|f| f.starts_with("cut-out") || f.starts_with(".drlim-tmp")));
+}

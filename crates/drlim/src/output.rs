@@ -275,6 +275,105 @@ pub fn write_matrix(path: &Path, values: &[f32], rows: usize, cols: usize) -> Re
     }
 }
 
+/// A matrix file written block by block, for outputs larger than memory: rows go into a
+/// temporary file beside `path` as they come, which becomes `path` only when
+/// [`finish`](Self::finish) has written them all; dropped before (an error on the way), it is
+/// removed and `path` is left as it was.
+pub struct MatrixWriter {
+    path: std::path::PathBuf,
+    tmp: tempfile::NamedTempFile,
+    sink: Sink,
+    rows: usize,
+    cols: usize,
+    written: usize,
+}
+
+enum Sink {
+    Npy(npyz::NpyWriter<f32, std::io::BufWriter<std::fs::File>>),
+    Csv(std::io::BufWriter<std::fs::File>),
+}
+
+impl MatrixWriter {
+    /// Starts `path` (`.npy` or `.csv`) for a `rows` × `cols` matrix of f32.
+    pub fn create(path: &Path, rows: usize, cols: usize) -> Result<Self> {
+        let format = MatrixFormat::from_path(path)?;
+        let dir = folder_of(path);
+        if !dir.is_dir() {
+            return Err(Error::output(path, "its folder does not exist"));
+        }
+        let tmp = tempfile::Builder::new()
+            .prefix(".drlim-tmp-")
+            .tempfile_in(dir)
+            .map_err(|e| Error::output(path, e))?;
+        let file = tmp.reopen().map_err(|e| Error::output(path, e))?;
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+        let sink = match format {
+            MatrixFormat::Npy => Sink::Npy(
+                npyz::WriteOptions::<f32>::new()
+                    .default_dtype()
+                    .shape(&[rows as u64, cols as u64])
+                    .writer(w)
+                    .begin_nd()
+                    .map_err(|e| Error::output(path, e))?,
+            ),
+            MatrixFormat::Csv => {
+                let header: Vec<String> = (0..cols).map(|j| format!("x{j}")).collect();
+                writeln!(w, "{}", header.join(",")).map_err(|e| Error::output(path, e))?;
+                Sink::Csv(w)
+            }
+        };
+        Ok(Self {
+            path: path.to_path_buf(),
+            tmp,
+            sink,
+            rows,
+            cols,
+            written: 0,
+        })
+    }
+
+    /// Appends whole rows (`values.len()` a multiple of the columns).
+    pub fn write_rows(&mut self, values: &[f32]) -> Result<()> {
+        assert!(values.len().is_multiple_of(self.cols), "whole rows");
+        let n = values.len() / self.cols;
+        assert!(self.written + n <= self.rows, "more rows than declared");
+        let err = |e: std::io::Error| Error::output(&self.path, e);
+        match &mut self.sink {
+            Sink::Npy(npy) => npy.extend(values.iter().copied()).map_err(err)?,
+            Sink::Csv(w) => {
+                for row in values.chunks_exact(self.cols) {
+                    let row: Vec<String> = row.iter().map(|v| v.to_string()).collect();
+                    writeln!(w, "{}", row.join(",")).map_err(err)?;
+                }
+            }
+        }
+        self.written += n;
+        Ok(())
+    }
+
+    /// Writes the end of the file and moves it to `path` (all declared rows must have come).
+    pub fn finish(self) -> Result<()> {
+        let Self {
+            path,
+            tmp,
+            sink,
+            rows,
+            written,
+            ..
+        } = self;
+        assert_eq!(written, rows, "every declared row written");
+        let err = |e: std::io::Error| Error::output(&path, e);
+        match sink {
+            Sink::Npy(npy) => npy.finish().map_err(err)?,
+            Sink::Csv(mut w) => w.flush().map_err(err)?,
+        }
+        tmp.as_file().sync_data().map_err(err)?;
+        tmp.persist(&path)
+            .map_err(|e| Error::output(&path, e.error))?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -305,5 +404,38 @@ mod tests {
         assert!(err.to_string().contains("/nonexistent-dir/e.npy"), "{err}");
         let err = write_matrix(Path::new("e.txt"), &[1.0], 1, 1).unwrap_err();
         assert!(err.to_string().contains(".npy or .csv"), "{err}");
+    }
+
+    #[test]
+    fn a_matrix_written_block_by_block_appears_whole_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let values: Vec<f32> = (0..12).map(|i| i as f32 * 0.5).collect();
+        for name in ["m.npy", "m.csv"] {
+            let path = dir.path().join(name);
+            let mut w = MatrixWriter::create(&path, 6, 2).unwrap();
+            w.write_rows(&values[..4]).unwrap();
+            assert!(!path.exists(), "nothing at {name} before the end");
+            w.write_rows(&values[4..]).unwrap();
+            w.finish().unwrap();
+            let whole = dir.path().join(format!("whole-{name}"));
+            write_matrix(&whole, &values, 6, 2).unwrap();
+            assert_eq!(
+                std::fs::read(&path).unwrap(),
+                std::fs::read(&whole).unwrap(),
+                "{name}"
+            );
+            // abandoned half-way: no output and no temporary file
+            let other = dir.path().join(format!("abandoned-{name}"));
+            let mut w = MatrixWriter::create(&other, 6, 2).unwrap();
+            w.write_rows(&values[..4]).unwrap();
+            drop(w);
+            assert!(!other.exists());
+        }
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(".drlim-tmp"))
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
     }
 }

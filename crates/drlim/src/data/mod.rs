@@ -8,6 +8,7 @@ mod normalise;
 mod npy;
 
 pub use normalise::{Normalisation, NormaliseMode};
+pub use npy::NpyStream;
 
 use std::path::Path;
 

@@ -12,6 +12,12 @@ use crate::error::{Error, Result};
 /// the header is exactly what the header's shape and dtype claim (a hostile or truncated header
 /// cannot make the reader allocate more than the file holds).
 fn open<'a>(path: &Path, bytes: &'a [u8]) -> Result<NpyFile<&'a [u8]>> {
+    open_prefix(path, bytes, bytes.len())
+}
+
+/// [`open`] on the first bytes of a file of `file_len` bytes (at least its whole header): the
+/// data after the header must be exactly what the header claims.
+fn open_prefix<'a>(path: &Path, bytes: &'a [u8], file_len: usize) -> Result<NpyFile<&'a [u8]>> {
     let header = header_span(bytes);
     // npyz allocates the header length it reads (up to 4 GiB): check it against the file first
     if bytes.starts_with(b"\x93NUMPY") && bytes.len() >= 12 && header.is_none() {
@@ -37,7 +43,7 @@ fn open<'a>(path: &Path, bytes: &'a [u8]) -> Result<NpyFile<&'a [u8]>> {
     }
     let npy =
         NpyFile::new(bytes).map_err(|e| Error::data(path, format!("not a valid NPY file: {e}")))?;
-    let data_len = bytes.len() - header.expect("npyz parsed the header").end;
+    let data_len = file_len - header.expect("npyz parsed the header").end;
     let shape = npy.shape().to_vec();
     let item = match npy.dtype() {
         DType::Plain(ts) => ts.size_field(),
@@ -104,20 +110,7 @@ pub(super) fn load_data(path: &Path) -> Result<Dataset> {
     let (tc, size) = type_of(path, &npy)?;
     let shape: Vec<usize> = npy.shape().iter().map(|&s| s as usize).collect();
     let fortran = npy.order() == Order::Fortran;
-    let sample_shape = match shape.as_slice() {
-        [_, d] => vec![*d],
-        [_, h, w] => vec![*h, *w],
-        [_, 1, h, w] => vec![*h, *w],
-        [_, c, _, _] => {
-            return Err(Error::data(path, format!("NPY shape {shape:?}: images with {c} channels are not supported (one channel: n×1×H×W or n×H×W)")))
-        }
-        _ => {
-            return Err(Error::data(
-                path,
-                format!("NPY shape {shape:?} is not supported: data must be n×D, n×H×W or n×1×H×W (is this a labels file?)"),
-            ))
-        }
-    };
+    let sample_shape = sample_shape(path, &shape)?;
     let (dtype, mut values) = match (tc, size) {
         (TypeChar::Uint, 1) => (
             SourceDtype::U8,
@@ -151,6 +144,170 @@ pub(super) fn load_data(path: &Path) -> Result<Dataset> {
         values = fortran_to_c(&values, &shape);
     }
     Dataset::new(path, values, shape[0], sample_shape, dtype)
+}
+
+/// The shape of one sample of an NPY array of `shape`: n×D, n×H×W or n×1×H×W.
+fn sample_shape(path: &Path, shape: &[usize]) -> Result<Vec<usize>> {
+    match shape {
+        [_, d] => Ok(vec![*d]),
+        [_, h, w] => Ok(vec![*h, *w]),
+        [_, 1, h, w] => Ok(vec![*h, *w]),
+        [_, c, _, _] => Err(Error::data(path, format!("NPY shape {shape:?}: images with {c} channels are not supported (one channel: n×1×H×W or n×H×W)"))),
+        _ => Err(Error::data(
+            path,
+            format!("NPY shape {shape:?} is not supported: data must be n×D, n×H×W or n×1×H×W (is this a labels file?)"),
+        )),
+    }
+}
+
+/// An NPY file of samples read a block of samples at a time, for data larger than memory:
+/// the header is checked as [`load`](super::load) checks it (the file's size must be what it
+/// claims) before anything is read, and each block is converted to f32 and checked finite.
+/// C order only (a Fortran-ordered file is not stored sample by sample).
+pub struct NpyStream {
+    path: std::path::PathBuf,
+    file: std::io::BufReader<std::fs::File>,
+    /// Number of samples.
+    pub n: usize,
+    /// Shape of one sample.
+    pub shape: Vec<usize>,
+    /// The stored element type.
+    pub dtype: SourceDtype,
+    item: usize,
+    read: usize,
+    bytes: Vec<u8>,
+}
+
+impl NpyStream {
+    /// Opens `path`; `Ok(None)` when the array is Fortran-ordered (read it whole with `load`).
+    pub fn open(path: &Path) -> Result<Option<Self>> {
+        use std::io::{Read, Seek, SeekFrom};
+        let cannot = |e: std::io::Error| {
+            let why = match e.kind() {
+                std::io::ErrorKind::NotFound => "no such file".to_string(),
+                _ => e.to_string(),
+            };
+            Error::data(path, format!("cannot read: {why}"))
+        };
+        let mut file = std::fs::File::open(path).map_err(cannot)?;
+        let file_len = file.metadata().map_err(cannot)?.len() as usize;
+        // the header is at most 64 KiB here (open_prefix refuses longer ones)
+        let mut prefix = Vec::new();
+        (&mut file)
+            .take((1 << 16) + 16)
+            .read_to_end(&mut prefix)
+            .map_err(cannot)?;
+        let npy = open_prefix(path, &prefix, file_len)?;
+        let (tc, size) = type_of(path, &npy)?;
+        let dtype = match (tc, size) {
+            (TypeChar::Uint, 1) => SourceDtype::U8,
+            (TypeChar::Float, 4) => SourceDtype::F32,
+            (TypeChar::Float, 8) => SourceDtype::F64,
+            _ => {
+                return Err(Error::data(
+                    path,
+                    format!(
+                        "NPY dtype {} is not supported (use u8, f32 or f64)",
+                        npy.dtype().descr()
+                    ),
+                ))
+            }
+        };
+        let big_endian =
+            matches!(npy.dtype(), DType::Plain(ts) if ts.endianness() == npyz::Endianness::Big);
+        if npy.order() == Order::Fortran || (big_endian && size > 1) {
+            return Ok(None);
+        }
+        let shape: Vec<usize> = npy.shape().iter().map(|&s| s as usize).collect();
+        let sample = sample_shape(path, &shape)?;
+        let start = header_span(&prefix).expect("checked").end as u64;
+        if shape[0] == 0 || sample.iter().product::<usize>() == 0 {
+            return Err(Error::data(path, "holds no samples (the data is empty)"));
+        }
+        file.seek(SeekFrom::Start(start)).map_err(cannot)?;
+        Ok(Some(Self {
+            path: path.to_path_buf(),
+            file: std::io::BufReader::with_capacity(1 << 20, file),
+            n: shape[0],
+            shape: sample,
+            dtype,
+            item: size as usize,
+            read: 0,
+            bytes: Vec::new(),
+        }))
+    }
+
+    /// Values per sample.
+    pub fn dim(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// Samples read so far.
+    pub fn position(&self) -> usize {
+        self.read
+    }
+
+    /// The next block of at most `rows` samples, as f32 values in `out` (replaced); `Ok(0)`
+    /// at the end. A file that ends early (truncated meanwhile) or holds a non-finite value is
+    /// an error naming the sample.
+    pub fn next_block(&mut self, rows: usize, out: &mut Vec<f32>) -> Result<usize> {
+        use std::io::Read;
+        let rows = rows.min(self.n - self.read);
+        out.clear();
+        if rows == 0 {
+            return Ok(0);
+        }
+        let dim = self.dim();
+        self.bytes.resize(rows * dim * self.item, 0);
+        self.file.read_exact(&mut self.bytes).map_err(|e| {
+            Error::data(
+                &self.path,
+                format!(
+                    "NPY data ends early, within samples {}–{} of the {} its header declares: {e}",
+                    self.read,
+                    self.read + rows - 1,
+                    self.n
+                ),
+            )
+        })?;
+        match self.dtype {
+            SourceDtype::U8 => out.extend(self.bytes.iter().map(|&b| f32::from(b))),
+            SourceDtype::F32 => out.extend(
+                self.bytes
+                    .chunks_exact(4)
+                    .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes"))),
+            ),
+            SourceDtype::F64 => out.extend(
+                self.bytes
+                    .chunks_exact(8)
+                    .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")) as f32),
+            ),
+        }
+        let finite = self.dtype == SourceDtype::U8
+            || out
+                .chunks(1024)
+                .all(|c| c.iter().fold(true, |ok, v| ok & v.is_finite()));
+        if let Some(pos) = (!finite)
+            .then(|| out.iter().position(|v| !v.is_finite()))
+            .flatten()
+        {
+            return Err(Error::data(
+                &self.path,
+                format!(
+                    "sample {} (0-based), feature {} holds {}: the data must be finite",
+                    self.read + pos / dim,
+                    pos % dim,
+                    if out[pos].is_nan() {
+                        "NaN"
+                    } else {
+                        "an infinite value"
+                    }
+                ),
+            ));
+        }
+        self.read += rows;
+        Ok(rows)
+    }
 }
 
 /// A Fortran-ordered (first index fastest) array of `shape` in C order (last index fastest).
@@ -433,5 +590,102 @@ mod tests {
             e.contains("n.npy") && e.contains("not one flat dictionary"),
             "{e}"
         );
+    }
+
+    /// Streams the file in blocks of `rows` and gathers them.
+    fn streamed(p: &Path, rows: usize) -> Result<(Vec<f32>, NpyStream)> {
+        let mut s = NpyStream::open(p)?.expect("C order");
+        let (mut all, mut block) = (Vec::new(), Vec::new());
+        while s.next_block(rows, &mut block)? > 0 {
+            all.extend_from_slice(&block);
+        }
+        Ok((all, s))
+    }
+
+    #[test]
+    fn streaming_reads_what_loading_reads_block_by_block() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.npy");
+        let bytes: Vec<u8> = (0..7 * 3 * 4).map(|i| (i * 37 % 256) as u8).collect();
+        write_npy::<u8>(&p, &[7, 1, 3, 4], &bytes);
+        let whole = load_data(&p).unwrap();
+        for rows in [1, 2, 3, 7, 100] {
+            let (all, s) = streamed(&p, rows).unwrap();
+            assert_eq!(all, whole.values, "blocks of {rows}");
+            assert_eq!(
+                (s.n, s.shape.clone(), s.dtype),
+                (7, vec![3, 4], SourceDtype::U8)
+            );
+            assert_eq!(s.position(), 7);
+        }
+        let f: Vec<f64> = (0..10).map(|i| i as f64 * 0.25).collect();
+        write_npy::<f64>(&p, &[5, 2], &f);
+        assert_eq!(streamed(&p, 2).unwrap().0, load_data(&p).unwrap().values);
+        // a Fortran-ordered array is not stored sample by sample: read it whole instead
+        let mut buf = Vec::new();
+        {
+            use npyz::WriterBuilder;
+            let mut w = npyz::WriteOptions::<f32>::new()
+                .default_dtype()
+                .order(Order::Fortran)
+                .shape(&[2, 3])
+                .writer(&mut buf)
+                .begin_nd()
+                .unwrap();
+            w.extend([1f32, 2., 3., 4., 5., 6.]).unwrap();
+            w.finish().unwrap();
+        }
+        std::fs::write(&p, buf).unwrap();
+        assert!(NpyStream::open(&p).unwrap().is_none());
+    }
+
+    #[test]
+    fn streaming_refuses_bad_files_naming_the_sample() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.npy");
+        let mut v: Vec<f32> = (0..40).map(|i| i as f32).collect();
+        v[33] = f32::NAN;
+        write_npy::<f32>(&p, &[10, 4], &v);
+        let e = streamed(&p, 3).err().unwrap().to_string();
+        assert!(
+            e.ends_with("a.npy: sample 8 (0-based), feature 1 holds NaN: the data must be finite"),
+            "{e}"
+        );
+        // truncated before it is opened: refused by the header check, before any block
+        let full = std::fs::read(&p).unwrap();
+        std::fs::write(&p, &full[..full.len() - 6]).unwrap();
+        let e = NpyStream::open(&p).err().unwrap().to_string();
+        assert!(e.contains("NPY data truncated"), "{e}");
+        // truncated while it is read (the file shrinks after it was opened; larger than the
+        // reader's buffer)
+        let big: Vec<f32> = (0..400_000).map(|i| i as f32).collect();
+        write_npy::<f32>(&p, &[100_000, 4], &big);
+        let mut s = NpyStream::open(&p).unwrap().unwrap();
+        let mut block = Vec::new();
+        assert_eq!(s.next_block(10_000, &mut block).unwrap(), 10_000);
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&p)
+            .unwrap()
+            .set_len(1_000_000)
+            .unwrap();
+        let e = loop {
+            match s.next_block(10_000, &mut block) {
+                Ok(0) => panic!("read to the end of a truncated file"),
+                Ok(_) => {}
+                Err(e) => break e.to_string(),
+            }
+        };
+        assert!(
+            e.contains(
+                "NPY data ends early, within samples 60000–69999 of the 100000 its header declares"
+            ),
+            "{e}"
+        );
+        let e = NpyStream::open(&dir.path().join("nope.npy"))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.ends_with("nope.npy: cannot read: no such file"), "{e}");
     }
 }
