@@ -24,8 +24,7 @@ pub fn write_atomic_by_name<E: std::fmt::Display>(
     suffix: &str,
     write: impl FnOnce(&Path) -> Result<(), E>,
 ) -> Result<()> {
-    let tmp = tempfile::Builder::new()
-        .prefix(".drlim-tmp-")
+    let tmp = output_file()
         .suffix(suffix)
         .tempfile_in(folder_of(path))
         .map_err(|e| Error::output(path, e))?;
@@ -33,6 +32,20 @@ pub fn write_atomic_by_name<E: std::fmt::Display>(
     tmp.persist(path)
         .map_err(|e| Error::output(path, e.error))?;
     Ok(())
+}
+
+/// The temporary file that becomes an output once complete: created with the mode a plain
+/// `File::create` gives (0666 less the umask), not tempfile's private 0600, since it is renamed
+/// into the user's file.
+fn output_file() -> tempfile::Builder<'static, 'static> {
+    let mut b = tempfile::Builder::new();
+    b.prefix(".drlim-tmp-");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        b.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    b
 }
 
 /// Writes `path` atomically: `write` fills a temporary file beside it, which is then renamed.
@@ -44,8 +57,7 @@ pub fn write_atomic(
     if !dir.is_dir() {
         return Err(Error::output(path, "its folder does not exist"));
     }
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".drlim-tmp-")
+    let mut tmp = output_file()
         .tempfile_in(dir)
         .map_err(|e| Error::output(path, e))?;
     {
@@ -301,8 +313,7 @@ impl MatrixWriter {
         if !dir.is_dir() {
             return Err(Error::output(path, "its folder does not exist"));
         }
-        let tmp = tempfile::Builder::new()
-            .prefix(".drlim-tmp-")
+        let tmp = output_file()
             .tempfile_in(dir)
             .map_err(|e| Error::output(path, e))?;
         let file = tmp.reopen().map_err(|e| Error::output(path, e))?;
@@ -437,5 +448,32 @@ mod tests {
             .filter(|n| n.starts_with(".drlim-tmp"))
             .collect();
         assert!(left.is_empty(), "{left:?}");
+    }
+
+    /// Outputs get the mode an ordinary new file gets (0666 less the umask), not the private
+    /// 0600 of a temporary file.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn outputs_are_created_with_the_usual_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        let umask = status
+            .lines()
+            .find_map(|l| l.strip_prefix("Umask:"))
+            .map(|u| u32::from_str_radix(u.trim(), 8).unwrap())
+            .expect("a Umask line");
+        let dir = tempfile::tempdir().unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let a = dir.path().join("a.npy");
+        write_matrix(&a, &[1.0, 2.0], 1, 2).unwrap();
+        assert_eq!(mode(&a), 0o666 & !umask);
+        let b = dir.path().join("b.csv");
+        let mut w = MatrixWriter::create(&b, 1, 2).unwrap();
+        w.write_rows(&[1.0, 2.0]).unwrap();
+        w.finish().unwrap();
+        assert_eq!(mode(&b), 0o666 & !umask);
+        let plain = dir.path().join("plain");
+        std::fs::write(&plain, b"x").unwrap();
+        assert_eq!(mode(&a), mode(&plain));
     }
 }
