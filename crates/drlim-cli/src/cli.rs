@@ -371,6 +371,11 @@ pub struct FitArgs {
     /// Epochs between checkpoints (0: only when interrupted).
     #[arg(long, default_value_t = 1)]
     pub checkpoint_every: usize,
+    /// Train on a random sample of N of the samples (drawn with --seed, kept in file order),
+    /// then map all of them for --embedding-out: the practice for data too large to train on
+    /// (the map is a function; fit it on a sample, embed everything).
+    #[arg(long, value_name = "N")]
+    pub fit_sample: Option<usize>,
     /// Go on from a checkpoint of an interrupted `drlim fit` given the same data and flags
     /// (--epochs may be raised): the model at the end is bit-identical to that of an
     /// uninterrupted run with the same seed and --threads.

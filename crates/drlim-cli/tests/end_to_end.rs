@@ -748,3 +748,95 @@ fn streamed_embedding_equals_embedding_in_memory() {
         .iter()
         .any(|f| f.starts_with("cut-out") || f.starts_with(".drlim-tmp")));
 }
+
+/// `--fit-sample N` trains on N samples drawn with the seed and embeds all of them; the same
+/// seed draws the same sample; a sample larger than the data is refused before any work.
+#[test]
+fn fit_on_a_sample_and_embed_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_digits(d, "train", 300, 0);
+    let run = |out: &str| {
+        let (emb, graph) = (format!("{out}.npy"), format!("{out}-g.csv"));
+        ok(
+            d,
+            &[
+                "fit",
+                "--data",
+                "train.npy",
+                "--epochs",
+                "1",
+                "-q",
+                "--net",
+                "mlp",
+                "--hidden",
+                "16",
+                "--fit-sample",
+                "120",
+                "--model-out",
+                out,
+                "--embedding-out",
+                &emb,
+                "--graph-out",
+                &graph,
+            ],
+        )
+    };
+    run("A");
+    run("B");
+    let (shape, a) = read_npy_f32(&d.join("A.npy"));
+    assert_eq!(shape, vec![300, 2], "every sample is embedded");
+    assert_eq!(
+        a,
+        read_npy_f32(&d.join("B.npy")).1,
+        "the same seed, the same sample"
+    );
+    let config = std::fs::read_to_string(d.join("A/config.json")).unwrap();
+    assert!(config.contains("\"n_train\": 120"), "{config}");
+    // the graph's pairs are indices into the file: 120 distinct ones at most, some above 120
+    let pairs = std::fs::read_to_string(d.join("A-g.csv")).unwrap();
+    let ids: std::collections::BTreeSet<u32> = pairs
+        .lines()
+        .skip(1)
+        .flat_map(|l| {
+            l.split(',')
+                .map(|v| v.parse::<f32>().unwrap() as u32)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(
+        ids.len() <= 120 && ids.iter().any(|&i| i >= 120),
+        "{}",
+        ids.len()
+    );
+    // embedding the file with the model gives the same coordinates as --embedding-out
+    ok(
+        d,
+        &[
+            "embed",
+            "--model",
+            "A",
+            "--data",
+            "train.npy",
+            "--out",
+            "all.npy",
+            "-q",
+        ],
+    );
+    assert_eq!(read_npy_f32(&d.join("all.npy")).1, a);
+    let err = fails(
+        d,
+        &[
+            "fit",
+            "--data",
+            "train.npy",
+            "--fit-sample",
+            "301",
+            "--model-out",
+            "C",
+        ],
+        "--fit-sample 301: train.npy holds 300 samples; give a number from 1 to 300",
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(!d.join("C").exists());
+}

@@ -41,12 +41,29 @@ pub fn run(a: FitArgs, device: &Device) -> Result<ExitCode> {
         drlim::output::MatrixFormat::from_path(e)?;
         check_writable(e)?;
     }
-    let data = load(&a.data)?;
-    let labels = a
+    let mut data = load(&a.data)?;
+    let mut labels = a
         .labels
         .as_ref()
         .map(|l| load_labels_for(l, data.n))
         .transpose()?;
+    // with --fit-sample: train on a sample, keep everything to embed
+    let mut everything = None;
+    if let Some(m) = a.fit_sample {
+        let idx = fit_sample(m, data.n, a.train.seed, &a.data)?;
+        let sample = data
+            .select(&idx)
+            .named(format!("{} (a sample of {m})", show(&a.data)));
+        labels = labels.map(|l| idx.iter().map(|&i| l[i]).collect());
+        say(
+            quiet,
+            format!(
+                "--fit-sample: training on {m} of the {} samples (drawn with seed {})",
+                data.n, a.train.seed
+            ),
+        );
+        everything = Some((std::mem::replace(&mut data, sample), idx));
+    }
     say(
         quiet,
         format!(
@@ -163,18 +180,40 @@ pub fn run(a: FitArgs, device: &Device) -> Result<ExitCode> {
         );
     }
     if let Some(path) = &a.embedding_out {
-        write_matrix(path, &emb, data.n, model.dim())?;
-        say(
-            quiet,
-            format!("wrote the training embedding to {}", show(path)),
-        );
+        match &everything {
+            Some((all, _)) => {
+                write_matrix(path, &model.embed(all)?, all.n, model.dim())?;
+                say(
+                    quiet,
+                    format!(
+                        "wrote the embedding of all {} samples to {}",
+                        all.n,
+                        show(path)
+                    ),
+                );
+            }
+            None => {
+                write_matrix(path, &emb, data.n, model.dim())?;
+                say(
+                    quiet,
+                    format!("wrote the training embedding to {}", show(path)),
+                );
+            }
+        }
     }
     if let Some(path) = &a.graph_out {
         let pairs: Vec<f32> = fitted
             .graph
             .pairs()
             .iter()
-            .flat_map(|&(i, j)| [i as f32, j as f32])
+            .flat_map(|&(i, j)| {
+                // indices into the data file, also when training was on a sample of it
+                let at = |k: u32| match &everything {
+                    Some((_, idx)) => idx[k as usize] as f32,
+                    None => k as f32,
+                };
+                [at(i), at(j)]
+            })
             .collect();
         write_matrix(path, &pairs, fitted.graph.len(), 2)?;
         say(
@@ -195,6 +234,22 @@ pub fn run(a: FitArgs, device: &Device) -> Result<ExitCode> {
         return Ok(ExitCode::from(interrupt::exit_code(sig)));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The sorted indices of `m` of `n` samples drawn without replacement with `seed` (the same
+/// seed, the same sample: a resumed run trains on the same one).
+fn fit_sample(m: usize, n: usize, seed: u64, data: &Path) -> Result<Vec<usize>> {
+    use rand::SeedableRng;
+    if m == 0 || m > n {
+        return Err(Error::param(format!(
+            "--fit-sample {m}: {} holds {n} samples; give a number from 1 to {n}",
+            show(data)
+        )));
+    }
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0x6669_742d_7361_6d70);
+    let mut idx = rand::seq::index::sample(&mut rng, n, m).into_vec();
+    idx.sort_unstable();
+    Ok(idx)
 }
 
 /// `MODEL_OUT.checkpoint`, beside the model directory.
