@@ -112,9 +112,11 @@ impl InputSpec {
         }
     }
 
-    /// [`prepare_block`](Self::prepare_block) into `buf` (reused from block to block, so that
-    /// no memory is allocated per block): the network's rows, which are `values` themselves
-    /// when there is nothing to do (an MLP without normalisation).
+    /// [`prepare_rows`](Self::prepare_rows) for a block of samples that starts at sample
+    /// `first` of `origin` (which errors count from), into `buf` (reused from block to block,
+    /// so that no memory is allocated per block): a large input is prepared block by block,
+    /// each block while it is in cache, just before the network takes it. The network's rows
+    /// are `values` themselves when there is nothing to do (an MLP without normalisation).
     pub fn prepare_block_into<'a>(
         &self,
         arch: &Architecture,
@@ -202,29 +204,14 @@ impl InputSpec {
         shape: &[usize],
         origin: &str,
     ) -> Result<std::borrow::Cow<'a, [f32]>> {
-        self.prepare_block(arch, values, shape, origin, 0)
-    }
-
-    /// [`prepare_rows`](Self::prepare_rows) for a block of samples that starts at sample
-    /// `first` of `origin` (which errors count from): a large input is prepared block by
-    /// block, each block while it is in cache, just before the network takes it.
-    pub fn prepare_block<'a>(
-        &self,
-        arch: &Architecture,
-        values: &'a [f32],
-        shape: &[usize],
-        origin: &str,
-        first: usize,
-    ) -> Result<std::borrow::Cow<'a, [f32]>> {
-        let dim = self.check_size(values.len(), shape, origin)?;
-        check_finite(values, dim, first, origin)?;
-        let normalised = self.normalisation.apply_rows(values, dim);
-        Ok(match arch {
-            Architecture::Mlp { .. } => normalised,
-            Architecture::Conv { .. } => {
-                let side = conv_side(&self.shape).expect("checked at training");
-                pad_images(&normalised, values.len() / dim, side).into()
-            }
+        let mut buf = Vec::new();
+        let rows = self.prepare_block_into(arch, values, shape, origin, 0, &mut buf)?;
+        // borrowed when there was nothing to do
+        let borrowed = std::ptr::eq(rows.as_ptr(), values.as_ptr()) && rows.len() == values.len();
+        Ok(if borrowed {
+            std::borrow::Cow::Borrowed(values)
+        } else {
+            std::borrow::Cow::Owned(buf)
         })
     }
 
