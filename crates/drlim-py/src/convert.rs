@@ -28,18 +28,8 @@ pub struct Rows<'py> {
 impl<'py> Rows<'py> {
     /// Reads a numpy array of samples; `origin` names it in errors.
     pub fn from_py(x: &Bound<'py, PyAny>, origin: &str) -> PyResult<Self> {
-        let shape_of = |s: &[usize]| -> PyResult<(usize, Vec<usize>)> {
-            match s {
-                [n, d] => Ok((*n, vec![*d])),
-                [n, h, w] => Ok((*n, vec![*h, *w])),
-                [n, 1, h, w] => Ok((*n, vec![*h, *w])),
-                _ => Err(PyValueError::new_err(format!(
-                    "{origin}: expected samples as an n×D, n×H×W or n×1×H×W array, got shape {s:?}"
-                ))),
-            }
-        };
         if let Ok(a) = x.cast::<PyArrayDyn<f32>>() {
-            let (n, shape) = shape_of(a.shape())?;
+            let (n, shape) = shape_of(a.shape(), origin)?;
             let r = a.try_readonly()?;
             let values = if r.is_c_contiguous() {
                 Values::Borrowed(r)
@@ -53,30 +43,36 @@ impl<'py> Rows<'py> {
                 dtype: SourceDtype::F32,
             });
         }
-        if let Ok(a) = x.cast::<PyArrayDyn<f64>>() {
-            let (n, shape) = shape_of(a.shape())?;
-            let r = a.try_readonly()?;
-            return Ok(Self {
-                values: Values::Owned(floats(&r, |v| v as f32)),
-                n,
-                shape,
-                dtype: SourceDtype::F64,
-            });
+        if let Some(rows) = Self::converted::<f64>(x, origin, SourceDtype::F64, |v| v as f32) {
+            return rows;
         }
-        if let Ok(a) = x.cast::<PyArrayDyn<u8>>() {
-            let (n, shape) = shape_of(a.shape())?;
-            let r = a.try_readonly()?;
-            return Ok(Self {
-                values: Values::Owned(floats(&r, f32::from)),
-                n,
-                shape,
-                dtype: SourceDtype::U8,
-            });
+        if let Some(rows) = Self::converted::<u8>(x, origin, SourceDtype::U8, f32::from) {
+            return rows;
         }
         Err(PyValueError::new_err(format!(
             "{origin}: expected a numpy array of uint8, float32 or float64 samples, got {}",
             x.get_type().name()?
         )))
+    }
+
+    /// The samples of `x` converted to float32 by `f`, if `x` is an array of `T`.
+    fn converted<T: numpy::Element + Copy>(
+        x: &Bound<'py, PyAny>,
+        origin: &str,
+        dtype: SourceDtype,
+        f: impl Fn(T) -> f32,
+    ) -> Option<PyResult<Self>> {
+        let a = x.cast::<PyArrayDyn<T>>().ok()?;
+        let read = || {
+            let (n, shape) = shape_of(a.shape(), origin)?;
+            Ok(Self {
+                values: Values::Owned(floats(&a.try_readonly()?, f)),
+                n,
+                shape,
+                dtype,
+            })
+        };
+        Some(read())
     }
 
     /// The values, sample after sample.
@@ -94,6 +90,18 @@ impl<'py> Rows<'py> {
             Values::Owned(v) => v,
         };
         drlim::Dataset::new(origin, values, self.n, self.shape, self.dtype)
+    }
+}
+
+/// The number of samples and the shape of one, for an array of `shape`: n×D, n×H×W or n×1×H×W.
+fn shape_of(shape: &[usize], origin: &str) -> PyResult<(usize, Vec<usize>)> {
+    match shape {
+        [n, d] => Ok((*n, vec![*d])),
+        [n, h, w] => Ok((*n, vec![*h, *w])),
+        [n, 1, h, w] => Ok((*n, vec![*h, *w])),
+        _ => Err(PyValueError::new_err(format!(
+            "{origin}: expected samples as an n×D, n×H×W or n×1×H×W array, got shape {shape:?}"
+        ))),
     }
 }
 

@@ -78,21 +78,7 @@ impl Dataset {
                 ),
             ));
         }
-        if let Some(pos) = values.iter().position(|v| !v.is_finite()) {
-            let what = if values[pos].is_nan() {
-                "NaN"
-            } else {
-                "an infinite value"
-            };
-            return Err(Error::data(
-                origin,
-                format!(
-                    "sample {} (0-based), feature {} holds {what}: the data must be finite",
-                    pos / dim,
-                    pos % dim
-                ),
-            ));
-        }
+        check_finite(&values, dim, 0, origin)?;
         Ok(Self {
             values,
             n,
@@ -181,6 +167,39 @@ fn extension(path: &Path) -> Option<String> {
     path.extension()
         .and_then(|e| e.to_str())
         .map(|e| e.to_ascii_lowercase())
+}
+
+/// Checks that `values` (samples of `dim` values, the first being sample `first` of `origin`)
+/// are finite, in one vectorised pass; the error names the first sample and feature that is not.
+pub(crate) fn check_finite(
+    values: &[f32],
+    dim: usize,
+    first: usize,
+    origin: impl AsRef<Path>,
+) -> Result<()> {
+    let finite = values
+        .chunks(1024)
+        .all(|c| c.iter().fold(true, |ok, v| ok & v.is_finite()));
+    if finite {
+        return Ok(());
+    }
+    let pos = values
+        .iter()
+        .position(|v| !v.is_finite())
+        .expect("a value is not finite");
+    Err(Error::data(
+        origin,
+        format!(
+            "sample {} (0-based), feature {} holds {}: the data must be finite",
+            first + pos / dim,
+            pos % dim,
+            if values[pos].is_nan() {
+                "NaN"
+            } else {
+                "an infinite value"
+            }
+        ),
+    ))
 }
 
 /// Reads a whole file, naming it in the error.

@@ -84,7 +84,12 @@ impl Normalisation {
 
     /// Returns the normalised values of `data` (same layout).
     pub fn apply(&self, data: &Dataset) -> Vec<f32> {
-        self.apply_rows(&data.values, data.dim()).into_owned()
+        let d = data.dim();
+        let mut out = vec![0f32; data.values.len()];
+        for (src, dst) in data.values.chunks_exact(d).zip(out.chunks_exact_mut(d)) {
+            self.apply_into(src, 0, dst);
+        }
+        out
     }
 
     /// Writes the normalised `src` into `dst` (of the same length), `src` being the values of
@@ -103,20 +108,6 @@ impl Normalisation {
                     *d = (v - m) / s;
                 }
             }
-        }
-    }
-
-    /// The normalised values of `values`, rows of `dim` values (same layout): borrowed as
-    /// they are when there is nothing to do.
-    pub fn apply_rows<'a>(&self, values: &'a [f32], dim: usize) -> std::borrow::Cow<'a, [f32]> {
-        match self {
-            Normalisation::None => values.into(),
-            Normalisation::Scale { factor } => values.iter().map(|v| v * factor).collect(),
-            Normalisation::Standardise { mean, std } => values
-                .iter()
-                .enumerate()
-                .map(|(k, v)| (v - mean[k % dim]) / std[k % dim])
-                .collect(),
         }
     }
 }

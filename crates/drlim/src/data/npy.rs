@@ -283,27 +283,8 @@ impl NpyStream {
                     .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")) as f32),
             ),
         }
-        let finite = self.dtype == SourceDtype::U8
-            || out
-                .chunks(1024)
-                .all(|c| c.iter().fold(true, |ok, v| ok & v.is_finite()));
-        if let Some(pos) = (!finite)
-            .then(|| out.iter().position(|v| !v.is_finite()))
-            .flatten()
-        {
-            return Err(Error::data(
-                &self.path,
-                format!(
-                    "sample {} (0-based), feature {} holds {}: the data must be finite",
-                    self.read + pos / dim,
-                    pos % dim,
-                    if out[pos].is_nan() {
-                        "NaN"
-                    } else {
-                        "an infinite value"
-                    }
-                ),
-            ));
+        if self.dtype != SourceDtype::U8 {
+            super::check_finite(out, dim, self.read, &self.path)?;
         }
         self.read += rows;
         Ok(rows)

@@ -127,7 +127,7 @@ impl InputSpec {
         buf: &'a mut Vec<f32>,
     ) -> Result<&'a [f32]> {
         let dim = self.check_size(values.len(), shape, origin)?;
-        check_finite(values, dim, first, origin)?;
+        crate::data::check_finite(values, dim, first, origin)?;
         let norm = &self.normalisation;
         match arch {
             Architecture::Mlp { .. } if *norm == Normalisation::None => Ok(values),
@@ -226,34 +226,6 @@ impl InputSpec {
             }
         }
     }
-}
-
-/// Checks that `values` (samples of `dim` values, the first being sample `first` of `origin`)
-/// are finite, in one vectorised pass; the error names the first sample and feature that is not.
-fn check_finite(values: &[f32], dim: usize, first: usize, origin: &str) -> Result<()> {
-    let finite = values
-        .chunks(1024)
-        .all(|c| c.iter().fold(true, |ok, v| ok & v.is_finite()));
-    if finite {
-        return Ok(());
-    }
-    let pos = values
-        .iter()
-        .position(|v| !v.is_finite())
-        .expect("a value is not finite");
-    Err(Error::data(
-        origin,
-        format!(
-            "sample {} (0-based), feature {} holds {}: the data must be finite",
-            first + pos / dim,
-            pos % dim,
-            if values[pos].is_nan() {
-                "NaN"
-            } else {
-                "an infinite value"
-            }
-        ),
-    ))
 }
 
 /// The (height, width) of the network's input rows when they are images, for transformations
