@@ -98,20 +98,8 @@ pub fn build(
                     .grid
                     .iter()
                     .map(|&(column, step, period)| {
-                        if column < 0 || column as usize >= columns {
-                            return Err(Error::param(format!(
-                                "grid: column {column} is not among the metadata's {columns} columns (0-based)"
-                            )));
-                        }
-                        if step <= 0 || period.is_some_and(|p| p <= 0) {
-                            return Err(Error::param(format!(
-                                "grid ({column}, {step}, {period:?}): step and period must be positive"
-                            )));
-                        }
-                        Ok(GridDim {
-                            column: column as usize,
-                            step,
-                            period,
+                        GridDim::checked(column, step, period, columns).map_err(|problem| {
+                            Error::param(format!("grid ({column}, {step}, {period:?}): {problem}"))
                         })
                     })
                     .collect::<Result<Vec<_>>>()?;

@@ -142,17 +142,6 @@ fn grid_dim(spec: &str, columns: usize) -> Result<GridDim> {
         [c, s, p] => (c, s, Some(p)),
         _ => return Err(bad()),
     };
-    if column < 0 || column as usize >= columns {
-        return Err(Error::param(format!("--grid '{spec}': column {column} is not among the metadata's {columns} columns (0-based)")));
-    }
-    if step <= 0 || period.is_some_and(|p| p <= 0) {
-        return Err(Error::param(format!(
-            "--grid '{spec}': step and period must be positive"
-        )));
-    }
-    Ok(GridDim {
-        column: column as usize,
-        step,
-        period,
-    })
+    GridDim::checked(column, step, period, columns)
+        .map_err(|problem| Error::param(format!("--grid '{spec}': {problem}")))
 }

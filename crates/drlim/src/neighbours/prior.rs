@@ -106,6 +106,32 @@ pub struct GridDim {
     pub period: Option<i64>,
 }
 
+impl GridDim {
+    /// The dimension along metadata column `column` (0-based, of `columns`), checked: the
+    /// column exists, the step and the period are positive. `Err` holds the problem, for a
+    /// front end to prefix with how the user wrote it.
+    pub fn checked(
+        column: i64,
+        step: i64,
+        period: Option<i64>,
+        columns: usize,
+    ) -> std::result::Result<Self, String> {
+        if column < 0 || column as usize >= columns {
+            return Err(format!(
+                "column {column} is not among the metadata's {columns} columns (0-based)"
+            ));
+        }
+        if step <= 0 || period.is_some_and(|p| p <= 0) {
+            return Err("step and period must be positive".into());
+        }
+        Ok(GridDim {
+            column: column as usize,
+            step,
+            period,
+        })
+    }
+}
+
 /// Samples whose metadata differ by one step in exactly one of `dims` and agree on the other
 /// `dims` are neighbours, whatever the other columns (the NORB experiment: adjacent poses,
 /// whatever the lighting).
