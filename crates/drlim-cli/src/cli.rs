@@ -52,6 +52,12 @@ pub enum Command {
         after_help = "Example:\n  drlim embed --model model --data test.npy --out test_emb.npy"
     )]
     Embed(EmbedArgs),
+    /// Write a model as ONNX (opset 17): raw samples in (float32, any batch size), coordinates
+    /// out, with the model's normalisation and the convnet's padding inside the graph.
+    #[command(
+        after_help = "Example:\n  drlim export --model model --out model.onnx\n  # then, in Python: onnxruntime.InferenceSession(\"model.onnx\").run(None, {\"input\": x.astype(\"float32\")})[0]"
+    )]
+    Export(ExportArgs),
     /// Measure an embedding: k-NN accuracy, trustworthiness, neighbour vs random distances.
     #[command(
         after_help = "Example:\n  drlim eval --embedding test_emb.npy --labels test_labels.npy \\\n             --reference-embedding train_emb.npy --reference-labels train_labels.npy --data test.npy"
@@ -395,6 +401,20 @@ pub struct EmbedArgs {
     #[arg(long)]
     pub data: PathBuf,
     /// Output file: .npy (f32, n×d) or .csv.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// `drlim export`.
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// Model directory written by `drlim fit`.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// The ONNX file to write.
     #[arg(long)]
     pub out: PathBuf,
     /// Print nothing but errors.

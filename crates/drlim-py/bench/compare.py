@@ -3,6 +3,7 @@ split (1,370 train / 588 test, as `drlim experiment mnist-4-9` splits them).
 
     python crates/drlim-py/bench/compare.py speed  [--rounds 3] [--epochs 20]
     python crates/drlim-py/bench/compare.py peers
+    python crates/drlim-py/bench/compare.py onnx   [--rounds 3]
 
 `speed`: the same fit (the paper's convnet, --epochs, seed 0, 2 threads) from the command line
 and from Python, alternated --rounds times, wall time each; then transform throughput from
@@ -10,7 +11,10 @@ Python (20,000 images, C-contiguous float32 and uint8) beside `drlim bench`'s in
 measured in the same run. `peers`: fit time, transform time per 1,000 points, test 5-NN
 accuracy (a 5-NN classifier on the train map, scored on the test map) and trustworthiness@10
 (test map against test pixels) for drlim's paper defaults, drlim's declared invariances, UMAP
-and openTSNE (umap-learn and openTSNE must be installed). Prints one line per measurement.
+and openTSNE (umap-learn and openTSNE must be installed). `onnx`: `drlim export`'s wall time,
+and ONNX Runtime's throughput on the exported graph (2 intra-op threads, raw float32 pixels in)
+beside drlim's `transform` (2 threads) on the same 20,000 digits, alternated, for the convnet and
+an MLP (onnxruntime must be installed). Prints one line per measurement.
 """
 
 import argparse
@@ -150,15 +154,61 @@ def peers():
     run(f"openTSNE {openTSNE.__version__}", tsne_fit, lambda: box["e"].transform(flat_te))
 
 
+def onnx(rounds):
+    import onnxruntime as ort
+
+    Xtr, _, _, _ = split()
+    with tempfile.TemporaryDirectory() as tmp:
+        for net, kw in [("conv", {}), ("mlp", {"hidden": (256, 256)})]:
+            est = drlim.DrLIM(net=net, epochs=1, random_state=0, n_jobs=2, **kw).fit(Xtr[:200])
+            est.save(f"{tmp}/{net}")
+            export = []
+            for _ in range(5):
+                t = time.perf_counter()
+                subprocess.run([str(BIN), "export", "--model", f"{tmp}/{net}", "--out", f"{tmp}/{net}.onnx", "-q"],
+                               check=True)
+                export.append(time.perf_counter() - t)
+            size = os.path.getsize(f"{tmp}/{net}.onnx")
+            print(f"export {net}: drlim export median {np.median(export) * 1000:.1f} ms wall "
+                  f"(process start included), {size:,} bytes", flush=True)
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = 2
+            session = ort.InferenceSession(f"{tmp}/{net}.onnx", options, providers=["CPUExecutionProvider"])
+            # the graph takes the training shape (here 28×28 for both nets)
+            f32 = np.ascontiguousarray(np.resize(Xtr, (20000, 28, 28))).astype(np.float32)
+            np.testing.assert_allclose(session.run(None, {"input": f32[:500]})[0], est.transform(f32[:500]),
+                                       rtol=1e-5, atol=1e-5)
+            ours, theirs = [], []
+            for _ in range(rounds):
+                for into, fn in [(ours, lambda: est.transform(f32)),
+                                 (theirs, lambda: session.run(None, {"input": f32}))]:
+                    fn()  # warm up
+                    best = []
+                    for _ in range(3):
+                        t = time.perf_counter()
+                        fn()
+                        best.append(time.perf_counter() - t)
+                    into.append(len(f32) / min(best))
+            ratios = [a / b for a, b in zip(ours, theirs)]
+            print(
+                f"inference {net} (20,000 samples, 2 threads, {rounds} alternated rounds, medians): "
+                f"drlim transform {np.median(ours):,.0f} img/s, ONNX Runtime {ort.__version__} "
+                f"{np.median(theirs):,.0f} img/s; drlim/ORT per round {', '.join(f'{r:.2f}' for r in ratios)}",
+                flush=True,
+            )
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("what", choices=["speed", "peers"])
+    p.add_argument("what", choices=["speed", "peers", "onnx"])
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--epochs", type=int, default=20)
     a = p.parse_args()
     print(f"# {cpu()}, {os.cpu_count()} cores, Python {sys.version.split()[0]}, drlim {drlim.__version__}", flush=True)
     if a.what == "speed":
         speed(a.rounds, a.epochs)
+    elif a.what == "onnx":
+        onnx(a.rounds)
     else:
         peers()
 

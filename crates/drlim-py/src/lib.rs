@@ -60,6 +60,19 @@ impl Model {
         ))
     }
 
+    /// The model as an ONNX file's bytes (opset 17; raw samples in as float32 with a dynamic
+    /// batch axis, coordinates out; the normalisation and padding are inside the graph).
+    fn to_onnx<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let bytes = guarded(|| Ok(self.inner.to_onnx())).map_err(|e| to_py(e, Kind::Files))?;
+        Ok(PyBytes::new(py, &bytes))
+    }
+
+    /// Writes the ONNX file `path` (through a temporary file renamed into place).
+    fn export_onnx(&self, py: Python<'_>, path: std::path::PathBuf) -> PyResult<()> {
+        py.detach(|| guarded(|| drlim::output::write_bytes(&path, &self.inner.to_onnx())))
+            .map_err(|e| to_py(e, Kind::Files))
+    }
+
     /// The model of a model directory's two files held as bytes (as `to_files` gives them).
     #[staticmethod]
     #[pyo3(signature = (config, weights, origin = "model"))]

@@ -54,6 +54,13 @@ impl Model {
         Ok(Self { net, config })
     }
 
+    /// The model as an ONNX file (opset [`ONNX_OPSET`](crate::model::ONNX_OPSET)): raw
+    /// samples in (float32, a dynamic batch axis, then the training sample shape), coordinates
+    /// out, with the input normalisation (and the convnet's padding) inside the graph.
+    pub fn to_onnx(&self) -> Vec<u8> {
+        crate::model::export_onnx(&self.net, &self.config)
+    }
+
     /// Maps new samples (out of sample) to `data.n × d` output coordinates. Errors name
     /// `data.origin` (for instance when its shape differs from the training data's).
     pub fn embed(&self, data: &Dataset) -> Result<Vec<f32>> {

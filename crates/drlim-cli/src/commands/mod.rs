@@ -5,6 +5,7 @@ mod demo;
 mod embed;
 mod eval;
 mod experiment;
+mod export;
 mod fit;
 mod plot;
 mod render;
@@ -25,6 +26,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         // fit alone can end otherwise: interrupted, with 130 or 143
         Command::Fit(a) => fit::run(*a, &device),
         Command::Embed(a) => done(embed::run(a, &device)),
+        Command::Export(a) => done(export::run(a, &device)),
         Command::Eval(a) => done(eval::run(a)),
         Command::Plot(a) => done(plot::run(a)),
         Command::Demo(a) => done(demo::run(a, &device)),

@@ -318,6 +318,30 @@ class DrLIM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         self._model.save(os.fspath(path))
 
+    def export_onnx(self, path=None):
+        """The fitted model as ONNX (opset 17), as ``drlim export`` writes it: input
+        ``"input"``, float32 ``(batch, *input_shape_)`` with the raw values ``fit`` was given
+        (pixels 0–255 for uint8 images: the normalisation, and the convnet's padding to
+        32×32, are inside the graph); output ``"embedding"``, float32 ``(batch,
+        n_components)``, equal to :meth:`transform`'s to 1e-5.
+
+        Parameters
+        ----------
+        path : str or os.PathLike, optional
+            The file to write (through a temporary file renamed into place).
+
+        Returns
+        -------
+        bytes or None
+            The ONNX file's bytes when no ``path`` is given (for
+            ``onnxruntime.InferenceSession(bytes)``), else None.
+        """
+        check_is_fitted(self)
+        if path is None:
+            return self._model.to_onnx()
+        self._model.export_onnx(os.fspath(path))
+        return None
+
     # ---------------------------------------------------------------- scikit-learn protocol
 
     def __sklearn_is_fitted__(self):

@@ -20,7 +20,7 @@ pub struct InputSpec {
 }
 
 /// The image side of a conv input of `values` values per sample, if it is one the net takes.
-fn conv_side(shape: &[usize]) -> Option<usize> {
+pub(super) fn conv_side(shape: &[usize]) -> Option<usize> {
     match shape {
         [h, w] if h == w && (*h == 28 || *h == CONV_INPUT_SIDE) => Some(*h),
         [784] => Some(28),

@@ -1,10 +1,12 @@
 //! The mapping G_W: the paper's convnet and a configurable MLP, one [`Net`] type for both, its
-//! input specification, and model directories (PyTorch-named safetensors + `config.json`).
+//! input specification, model directories (PyTorch-named safetensors + `config.json`), and
+//! ONNX export.
 
 mod conv;
 mod input;
 mod io;
 mod mlp;
+mod onnx;
 
 pub use conv::{ConvNet, CONV_INPUT_SIDE};
 pub use input::{input_image, pad_images, InputSpec};
@@ -14,6 +16,7 @@ pub use io::{
     MODEL_FILES, MODEL_FORMAT, WEIGHTS_FILE,
 };
 pub use mlp::MlpNet;
+pub use onnx::{export_onnx, ONNX_BATCH_AXIS, ONNX_INPUT, ONNX_OPSET, ONNX_OUTPUT};
 
 use burn::module::{Module, Param};
 use burn::tensor::{Device, Tensor, TensorData};
