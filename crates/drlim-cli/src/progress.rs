@@ -123,3 +123,19 @@ impl TrainObserver for Progress {
         ControlFlow::Continue(())
     }
 }
+
+/// A bar counting samples on stderr, headed by `what`; hidden when `quiet` or when stderr is not
+/// a terminal.
+pub fn samples_bar(quiet: bool, n: usize, what: &str) -> ProgressBar {
+    use std::io::IsTerminal;
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(n as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{msg} {bar:30} {pos}/{len} samples, {per_sec}, {eta} left")
+            .expect("a valid template"),
+    );
+    bar.set_message(what.to_string());
+    bar
+}

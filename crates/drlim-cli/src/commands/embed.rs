@@ -1,15 +1,14 @@
-//! `drlim embed`: map new data with a trained model (out of sample). An NPY input is streamed:
-//! read, embedded and written a block of samples at a time, so memory does not grow with it.
+//! `drlim embed`: map new data with a trained model (out of sample). NPY and CSV inputs are
+//! streamed: read, embedded and written a block of samples at a time, so memory does not grow
+//! with them.
 
-use std::path::Path;
-
-use drlim::data::{load, NpyStream, SourceDtype};
+use drlim::data::{load, SampleStream, SourceDtype};
 use drlim::output::{check_writable, write_matrix, MatrixFormat, MatrixWriter};
 use drlim::{Device, Model, Result};
-use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{say, show};
 use crate::cli::EmbedArgs;
+use crate::progress::samples_bar;
 
 /// Samples per block when streaming: a multiple of the fast path's passes (so blocks do not
 /// change a sample's coordinates, which do not depend on their batch anyway), and 50 MB of
@@ -20,15 +19,7 @@ pub fn run(a: EmbedArgs, device: &Device) -> Result<()> {
     MatrixFormat::from_path(&a.out)?;
     check_writable(&a.out)?;
     let model = Model::load(&a.model, device)?;
-    let is_npy = a
-        .data
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("npy"));
-    let stream = if is_npy {
-        NpyStream::open(&a.data)?
-    } else {
-        None
-    };
+    let stream = SampleStream::open(&a.data)?;
     let (n, dtype) = match stream {
         Some(stream) => streamed(&a, &model, stream)?,
         None => {
@@ -58,41 +49,29 @@ pub fn run(a: EmbedArgs, device: &Device) -> Result<()> {
     Ok(())
 }
 
-/// Embeds an NPY file block by block into `a.out` (a temporary file until the last block is
+/// Embeds an NPY or CSV file block by block into `a.out` (a temporary file until the last block is
 /// written: an error on the way leaves no output).
-fn streamed(a: &EmbedArgs, model: &Model, mut stream: NpyStream) -> Result<(usize, SourceDtype)> {
+fn streamed(
+    a: &EmbedArgs,
+    model: &Model,
+    mut stream: SampleStream,
+) -> Result<(usize, SourceDtype)> {
     let origin = show(&a.data);
-    let n = stream.n;
+    let n = stream.n();
+    let shape = stream.shape().to_vec();
     model
         .config
         .input
-        .check_size(stream.dim(), &stream.shape, &origin)?;
+        .check_size(stream.dim(), &shape, &origin)?;
     let mut out = MatrixWriter::create(&a.out, n, model.dim())?;
-    let bar = progress(a.quiet, n, &a.data);
+    let bar = samples_bar(a.quiet, n, &format!("embedding {origin}"));
     let mut block = Vec::new();
     while stream.next_block(STREAM_ROWS, &mut block)? > 0 {
-        let coords = model.embed_rows(&block, &stream.shape, &origin)?;
+        let coords = model.embed_rows(&block, &shape, &origin)?;
         out.write_rows(&coords)?;
         bar.inc((block.len() / stream.dim()) as u64);
     }
     out.finish()?;
     bar.finish_and_clear();
-    Ok((n, stream.dtype))
-}
-
-/// A progress bar of samples on stderr (hidden when quiet or not a terminal).
-fn progress(quiet: bool, n: usize, data: &Path) -> ProgressBar {
-    use std::io::IsTerminal;
-    if quiet || !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new(n as u64);
-    bar.set_style(
-        ProgressStyle::with_template(
-            "embedding {msg} {bar:30} {pos}/{len} samples, {per_sec}, {eta} left",
-        )
-        .expect("a valid template"),
-    );
-    bar.set_message(show(data));
-    bar
+    Ok((n, stream.dtype()))
 }

@@ -1,75 +1,231 @@
 //! Numeric CSV files: one sample per row, an optional header row (detected: a first row with a
 //! cell that is not a number), the same number of columns in every row.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::{Dataset, SourceDtype};
 use crate::error::{Error, Result};
 
-/// Parses all rows into f64 cells; returns (rows, columns, values).
-fn read_table(path: &Path) -> Result<(usize, usize, Vec<f64>)> {
-    let delimiter = if path
+/// The field delimiter for `path`: tab for `.tsv`, else comma.
+fn delimiter(path: &Path) -> u8 {
+    if path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("tsv"))
     {
         b'\t'
     } else {
         b','
-    };
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(delimiter)
-        .trim(csv::Trim::All)
-        .from_path(path)
-        .map_err(|e| Error::data(path, format!("cannot read: {}", csv_why(&e))))?;
+    }
+}
+
+/// A CSV file's data rows one at a time, each checked as it comes: a first row with a cell
+/// that is not a number is a header, blank lines are skipped, every row has the first row's
+/// number of columns, every cell is a number. Errors name the file, line and column.
+struct CsvRows {
+    path: PathBuf,
+    reader: csv::Reader<std::fs::File>,
+    record: csv::StringRecord,
+    cells: Vec<f64>,
+    line: usize,
+    cols: Option<usize>,
+}
+
+impl CsvRows {
+    fn open(path: &Path) -> Result<Self> {
+        let reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(delimiter(path))
+            .trim(csv::Trim::All)
+            .from_path(path)
+            .map_err(|e| Error::data(path, format!("cannot read: {}", csv_why(&e))))?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            reader,
+            record: csv::StringRecord::new(),
+            cells: Vec::new(),
+            line: 0,
+            cols: None,
+        })
+    }
+
+    /// The next data row's cells; `Ok(None)` at the end of the file.
+    fn next_row(&mut self) -> Result<Option<&[f64]>> {
+        let path = &self.path;
+        loop {
+            let more = self.reader.read_record(&mut self.record).map_err(|e| {
+                Error::data(
+                    path,
+                    format!("cannot read line {}: {}", self.line + 1, csv_why(&e)),
+                )
+            })?;
+            if !more {
+                return Ok(None);
+            }
+            self.line += 1;
+            let record = &self.record;
+            if record.len() == 1 && record[0].is_empty() {
+                continue; // blank line
+            }
+            self.cells.clear();
+            let mut bad = None;
+            for (c, cell) in record.iter().enumerate() {
+                match cell.parse::<f64>() {
+                    Ok(v) => self.cells.push(v),
+                    Err(_) => {
+                        bad.get_or_insert((c, cell));
+                    }
+                }
+            }
+            if self.line == 1 && bad.is_some() {
+                self.cols = Some(record.len()); // header row
+                continue;
+            }
+            let expected = *self.cols.get_or_insert(record.len());
+            if record.len() != expected {
+                return Err(Error::data(
+                    path,
+                    format!(
+                        "line {} has {} columns, expected {expected} (ragged rows)",
+                        self.line,
+                        record.len()
+                    ),
+                ));
+            }
+            if let Some((c, cell)) = bad {
+                return Err(Error::data(
+                    path,
+                    format!(
+                        "line {}, column {}: '{cell}' is not a number",
+                        self.line,
+                        c + 1
+                    ),
+                ));
+            }
+            return Ok(Some(&self.cells));
+        }
+    }
+}
+
+/// Parses all rows into f64 cells; returns (rows, columns, values).
+fn read_table(path: &Path) -> Result<(usize, usize, Vec<f64>)> {
+    let mut rows = CsvRows::open(path)?;
     let mut values = Vec::new();
-    let mut cols = None;
-    let mut rows = 0;
-    for (line, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| {
-            Error::data(
-                path,
-                format!("cannot read line {}: {}", line + 1, csv_why(&e)),
-            )
-        })?;
-        if record.len() == 1 && record[0].is_empty() {
-            continue; // blank line
+    let mut n = 0;
+    while let Some(row) = rows.next_row()? {
+        values.extend_from_slice(row);
+        n += 1;
+    }
+    Ok((n, rows.cols.unwrap_or(0), values))
+}
+
+/// A CSV (or TSV) file of samples read a block of rows at a time, for data larger than memory.
+/// Opening counts the data rows in a quick first pass (so that the number of samples is known
+/// before any output is written) and reads the first row for the number of columns; every row
+/// is then checked as [`load`](super::load) checks it, and each block is checked finite. A file
+/// that changes between the two passes is an error.
+pub struct CsvStream {
+    rows: CsvRows,
+    /// Number of samples (data rows).
+    pub n: usize,
+    /// Shape of one sample: `[columns]`.
+    pub shape: Vec<usize>,
+    read: usize,
+    first: Option<Vec<f64>>,
+}
+
+impl CsvStream {
+    /// Opens `path` and counts its rows. A file without data rows is an error.
+    pub fn open(path: &Path) -> Result<Self> {
+        let mut rows = CsvRows::open(path)?;
+        let first = rows
+            .next_row()?
+            .map(<[f64]>::to_vec)
+            .ok_or_else(|| Error::data(path, "holds no samples"))?;
+        let n = count_rows(path)?;
+        Ok(Self {
+            shape: vec![first.len()],
+            rows,
+            n,
+            read: 0,
+            first: Some(first),
+        })
+    }
+
+    /// Values per sample (the columns).
+    pub fn dim(&self) -> usize {
+        self.shape[0]
+    }
+
+    /// The next block of at most `max_rows` samples as f32 values in `out` (replaced); `Ok(0)`
+    /// at the end. A bad row, a non-finite value or a file that changed since it was counted
+    /// is an error naming it.
+    pub fn next_block(&mut self, max_rows: usize, out: &mut Vec<f32>) -> Result<usize> {
+        out.clear();
+        let first = self.read;
+        let mut got = 0;
+        if let Some(row) = self.first.take() {
+            out.extend(row.iter().map(|&v| v as f32));
+            got += 1;
         }
-        let parsed: Vec<Option<f64>> = record.iter().map(|c| c.parse::<f64>().ok()).collect();
-        if line == 0 && parsed.iter().any(Option::is_none) {
-            cols = Some(record.len()); // header row
-            continue;
+        while got < max_rows {
+            match self.rows.next_row()? {
+                Some(row) => out.extend(row.iter().map(|&v| v as f32)),
+                None => break,
+            }
+            got += 1;
         }
-        let expected = *cols.get_or_insert(record.len());
-        if record.len() != expected {
+        self.read += got;
+        if self.read > self.n || (got < max_rows && self.read != self.n) {
             return Err(Error::data(
-                path,
+                &self.rows.path,
                 format!(
-                    "line {} has {} columns, expected {expected} (ragged rows)",
-                    line + 1,
-                    record.len()
+                    "changed while being read: {} data rows when opened, {} now",
+                    self.n,
+                    if self.read > self.n {
+                        format!("more than {}", self.n)
+                    } else {
+                        self.read.to_string()
+                    }
                 ),
             ));
         }
-        for (c, (cell, v)) in record.iter().zip(parsed).enumerate() {
-            match v {
-                Some(v) => values.push(v),
-                None => {
-                    return Err(Error::data(
-                        path,
-                        format!(
-                            "line {}, column {}: '{cell}' is not a number",
-                            line + 1,
-                            c + 1
-                        ),
-                    ))
-                }
-            }
-        }
-        rows += 1;
+        super::check_finite(out, self.dim(), first, &self.rows.path)?;
+        Ok(got)
     }
-    Ok((rows, cols.unwrap_or(0), values))
+}
+
+/// The data rows of a CSV file (blank lines and a header row not counted), without parsing
+/// more than the first row's cells.
+fn count_rows(path: &Path) -> Result<usize> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter(path))
+        .from_path(path)
+        .map_err(|e| Error::data(path, format!("cannot read: {}", csv_why(&e))))?;
+    let mut record = csv::ByteRecord::new();
+    let (mut n, mut line) = (0, 0);
+    while reader
+        .read_byte_record(&mut record)
+        .map_err(|e| Error::data(path, format!("cannot read: {}", csv_why(&e))))?
+    {
+        line += 1;
+        if record.len() == 1 && record[0].iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let header = line == 1
+            && record.iter().any(|c| {
+                std::str::from_utf8(c)
+                    .ok()
+                    .and_then(|c| c.trim().parse::<f64>().ok())
+                    .is_none()
+            });
+        if !header {
+            n += 1;
+        }
+    }
+    Ok(n)
 }
 
 fn csv_why(e: &csv::Error) -> String {
@@ -153,5 +309,89 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("missing.csv: cannot read: no such file"), "{e}");
+    }
+
+    fn stream_all(path: &Path, rows: usize) -> Result<(Vec<f32>, Vec<usize>)> {
+        let mut stream = CsvStream::open(path)?;
+        let (mut all, mut block, mut sizes) = (Vec::new(), Vec::new(), Vec::new());
+        loop {
+            let got = stream.next_block(rows, &mut block)?;
+            if got == 0 {
+                return Ok((all, sizes));
+            }
+            sizes.push(got);
+            all.extend_from_slice(&block);
+        }
+    }
+
+    #[test]
+    fn streams_blocks_equal_to_reading_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut text = String::from("a\tb\tc\n");
+        for i in 0..23 {
+            text += &format!("{}\t{}\t{}\n", i, 0.5 * i as f32, -(i as f32));
+            if i == 10 {
+                text += "\n";
+            }
+        }
+        let p = dir.path().join("t.tsv");
+        std::fs::write(&p, &text).unwrap();
+        let whole = load_data(&p).unwrap();
+        let stream = CsvStream::open(&p).unwrap();
+        assert_eq!((stream.n, stream.shape.clone()), (23, vec![3]));
+        for rows in [1, 5, 23, 100] {
+            let (values, sizes) = stream_all(&p, rows).unwrap();
+            assert_eq!(values, whole.values, "blocks of {rows}");
+            assert_eq!(sizes.iter().sum::<usize>(), 23);
+        }
+        // no header, no trailing newline
+        let p = file(&dir, "1,2\n3,4");
+        assert_eq!(stream_all(&p, 1).unwrap().0, vec![1.0, 2.0, 3.0, 4.0]);
+    }
+
+    #[test]
+    fn streaming_names_bad_rows_in_later_blocks_and_files_that_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let rows: String = (0..50).map(|i| format!("{i},{i}\n")).collect();
+        // cut halfway through the last row: a ragged row, found in the last block
+        let p = file(&dir, &format!("{rows}50"));
+        let e = stream_all(&p, 16).unwrap_err().to_string();
+        assert!(e.contains("line 51 has 1 columns, expected 2"), "{e}");
+        let p = file(&dir, &format!("{rows}1,inf\n"));
+        let e = stream_all(&p, 16).unwrap_err().to_string();
+        assert!(e.contains("sample 50 (0-based), feature 1"), "{e}");
+        // rows appended after opening, or removed (a file larger than the reader's buffer)
+        let many: String = (0..5000).map(|i| format!("{i},{i}\n")).collect();
+        let p = file(&dir, &many);
+        let mut stream = CsvStream::open(&p).unwrap();
+        std::fs::write(&p, format!("{many}{many}")).unwrap();
+        let mut block = Vec::new();
+        let e = (0..20)
+            .map(|_| stream.next_block(1024, &mut block))
+            .find_map(Result::err)
+            .expect("an error")
+            .to_string();
+        assert!(
+            e.contains("changed while being read: 5000 data rows when opened"),
+            "{e}"
+        );
+        let p = file(&dir, &many);
+        let mut stream = CsvStream::open(&p).unwrap();
+        std::fs::write(&p, "1,2\n").unwrap();
+        let e = (0..20)
+            .map(|_| stream.next_block(1024, &mut block))
+            .find_map(Result::err)
+            .expect("an error")
+            .to_string();
+        // cut mid-row at the end of what was buffered, or between rows
+        assert!(
+            e.contains("changed while being read") || e.contains("columns, expected 2"),
+            "{e}"
+        );
+        assert!(CsvStream::open(&file(&dir, "a,b\n"))
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("holds no samples"));
     }
 }

@@ -7,6 +7,7 @@ pub mod images;
 mod normalise;
 mod npy;
 
+pub use self::csv::CsvStream;
 pub use normalise::{Normalisation, NormaliseMode};
 pub use npy::NpyStream;
 
@@ -128,6 +129,67 @@ pub fn load(path: &Path) -> Result<Dataset> {
         Some("npy") => npy::load_data(path),
         Some("csv") | Some("tsv") | Some("txt") => csv::load_data(path),
         _ => idx::load_data(path),
+    }
+}
+
+/// A data file read a block of samples at a time, so that memory does not grow with it: a
+/// C-order NPY file ([`NpyStream`]) or a CSV/TSV file ([`CsvStream`]).
+pub enum SampleStream {
+    /// An NPY file.
+    Npy(NpyStream),
+    /// A CSV or TSV file.
+    Csv(CsvStream),
+}
+
+impl SampleStream {
+    /// Opens `path` for streaming where its format allows (`.npy` in C order, `.csv`, `.tsv`,
+    /// `.txt`); `Ok(None)` for the others (IDX, Fortran-ordered NPY), which [`load`] reads whole.
+    pub fn open(path: &Path) -> Result<Option<Self>> {
+        Ok(match extension(path).as_deref() {
+            Some("npy") => NpyStream::open(path)?.map(SampleStream::Npy),
+            Some("csv") | Some("tsv") | Some("txt") => {
+                Some(SampleStream::Csv(CsvStream::open(path)?))
+            }
+            _ => None,
+        })
+    }
+
+    /// Number of samples.
+    pub fn n(&self) -> usize {
+        match self {
+            SampleStream::Npy(s) => s.n,
+            SampleStream::Csv(s) => s.n,
+        }
+    }
+
+    /// Shape of one sample.
+    pub fn shape(&self) -> &[usize] {
+        match self {
+            SampleStream::Npy(s) => &s.shape,
+            SampleStream::Csv(s) => &s.shape,
+        }
+    }
+
+    /// Values per sample.
+    pub fn dim(&self) -> usize {
+        self.shape().iter().product()
+    }
+
+    /// The stored element type (f64 for text).
+    pub fn dtype(&self) -> SourceDtype {
+        match self {
+            SampleStream::Npy(s) => s.dtype,
+            SampleStream::Csv(_) => SourceDtype::F64,
+        }
+    }
+
+    /// The next block of at most `rows` samples as f32 values in `out` (replaced); `Ok(0)` at
+    /// the end. Errors name the file and the sample or line.
+    pub fn next_block(&mut self, rows: usize, out: &mut Vec<f32>) -> Result<usize> {
+        match self {
+            SampleStream::Npy(s) => s.next_block(rows, out),
+            SampleStream::Csv(s) => s.next_block(rows, out),
+        }
     }
 }
 
