@@ -64,10 +64,11 @@ impl Settings {
             v => return Err(bad("net", v, "'mlp', 'conv'")),
         };
         let knn_method = match self.knn.as_str() {
+            "auto" => KnnMethod::Auto,
             "exact" => KnnMethod::Exact,
             "hnsw" => KnnMethod::Hnsw,
             "invariant" => KnnMethod::Invariant,
-            v => return Err(bad("knn", v, "'exact', 'hnsw', 'invariant'")),
+            v => return Err(bad("knn", v, "'auto', 'exact', 'hnsw', 'invariant'")),
         };
         let normalise = match self.normalise.as_str() {
             "auto" => NormaliseMode::Auto,

@@ -31,8 +31,12 @@ pub enum NetKind {
 /// How the k nearest neighbours are found.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum KnnMethod {
-    /// Exact, by blocked GEMM distances.
+    /// Exact up to [`AUTO_HNSW_ABOVE`] samples, HNSW above (where the `hnsw` feature is on):
+    /// the two take the same time at about 30,000 784-pixel digits on 2 cores, and HNSW's
+    /// recall@5 there is 0.997 (BENCHMARKS.md, "A million points").
     #[default]
+    Auto,
+    /// Exact, by blocked GEMM distances.
     Exact,
     /// Approximate, with an HNSW index (for large n; not bit-for-bit reproducible). Needs the
     /// `hnsw` feature (on by default).
@@ -42,6 +46,11 @@ pub enum KnnMethod {
     /// rotated by the declared angle ([`InvariantKnnSource`]).
     Invariant,
 }
+
+/// Above this many samples [`KnnMethod::Auto`] builds the graph with HNSW: exact search grows
+/// with n² (13 s for 30,000 digits, an estimated 4 hours for 1,000,000 on 2 cores), HNSW with
+/// about n log n. Below it the exact graph, reproducible bit for bit, costs under a minute.
+pub const AUTO_HNSW_ABOVE: usize = 50_000;
 
 /// Everything `fit` needs besides the data.
 #[derive(Clone, Debug)]
@@ -66,7 +75,7 @@ impl Default for FitOptions {
             net: NetKind::Conv,
             dim: defaults::DIM,
             k: defaults::K,
-            knn_method: KnnMethod::Exact,
+            knn_method: KnnMethod::Auto,
             normalise: NormaliseMode::Auto,
             train: TrainConfig::default(),
         }
@@ -105,8 +114,13 @@ pub fn fit(
 /// The k-nearest-neighbour source that `options` asks for (exact, HNSW, or exact under the
 /// declared invariances): the one place where that choice is made.
 pub fn knn_source(data: &Dataset, options: &FitOptions) -> Result<Box<dyn NeighbourSource>> {
-    Ok(match options.knn_method {
-        KnnMethod::Exact => Box::new(KnnSource { k: options.k }),
+    let method = match options.knn_method {
+        KnnMethod::Auto if data.n > AUTO_HNSW_ABOVE && cfg!(feature = "hnsw") => KnnMethod::Hnsw,
+        KnnMethod::Auto => KnnMethod::Exact,
+        m => m,
+    };
+    Ok(match method {
+        KnnMethod::Auto | KnnMethod::Exact => Box::new(KnnSource { k: options.k }),
         #[cfg(feature = "hnsw")]
         KnnMethod::Hnsw => Box::new(HnswKnnSource::new(options.k)),
         #[cfg(not(feature = "hnsw"))]
@@ -281,5 +295,43 @@ impl Prepared {
             }),
         };
         (template, inputs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::SourceDtype;
+
+    fn points(n: usize) -> Dataset {
+        let values = (0..n).map(|i| i as f32).collect();
+        Dataset::new("line", values, n, vec![1], SourceDtype::F32).unwrap()
+    }
+
+    #[test]
+    fn auto_neighbours_are_exact_up_to_the_stated_size_and_hnsw_above() {
+        let options = FitOptions::default();
+        assert_eq!(options.knn_method, KnnMethod::Auto);
+        let at = |n| knn_source(&points(n), &options).unwrap().describe();
+        assert!(
+            at(AUTO_HNSW_ABOVE).starts_with("knn("),
+            "{}",
+            at(AUTO_HNSW_ABOVE)
+        );
+        let above = at(AUTO_HNSW_ABOVE + 1);
+        if cfg!(feature = "hnsw") {
+            assert!(above.starts_with("hnsw-knn("), "{above}");
+        } else {
+            assert!(above.starts_with("knn("), "{above}");
+        }
+        let exact = FitOptions {
+            knn_method: KnnMethod::Exact,
+            ..FitOptions::default()
+        };
+        let big = points(AUTO_HNSW_ABOVE + 1);
+        assert!(knn_source(&big, &exact)
+            .unwrap()
+            .describe()
+            .starts_with("knn("));
     }
 }

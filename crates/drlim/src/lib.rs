@@ -87,7 +87,9 @@ pub use augment::Augmentation;
 pub use burn::tensor::Device;
 pub use data::Dataset;
 pub use error::{Error, Result};
-pub use fit::{fit, fit_resume, fit_with, knn_source, FitOptions, Fitted, KnnMethod, NetKind};
+pub use fit::{
+    fit, fit_resume, fit_with, knn_source, FitOptions, Fitted, KnnMethod, NetKind, AUTO_HNSW_ABOVE,
+};
 pub use mapping::Model;
 pub use train::{
     defaults, Checkpoint, Engine, EpochReport, LossKind, Negatives, OptimizerKind, Outcome, Silent,

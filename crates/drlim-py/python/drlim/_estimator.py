@@ -47,9 +47,11 @@ class DrLIM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         in order; ``"grid"``: neighbours on the grid of ``metadata`` (see :meth:`fit`).
     n_neighbors : int, default=5
         Nearest neighbours per sample (the paper's 5).
-    knn : {"exact", "hnsw", "invariant"}, default="exact"
-        How nearest neighbours are found: exactly; approximately with an HNSW index (for large
-        data); or exactly under the shifts and rotations declared in ``augment`` (images).
+    knn : {"auto", "exact", "hnsw", "invariant"}, default="auto"
+        How nearest neighbours are found: ``"auto"`` exactly up to 50,000 samples and with HNSW
+        above; exactly (grows with n², reproducible bit for bit); approximately with an HNSW
+        index (for large data; built in parallel, so the graph may differ slightly between
+        runs); or exactly under the shifts and rotations declared in ``augment`` (images).
     margin : float, default=1.0
         The margin m of the contrastive loss.
     negatives : {"random", "batch"}, default="random"
@@ -134,7 +136,7 @@ class DrLIM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         hidden=(256, 256),
         neighbours="knn",
         n_neighbors=5,
-        knn="exact",
+        knn="auto",
         margin=1.0,
         negatives="random",
         neg_ratio=1.0,
@@ -393,7 +395,7 @@ class DrLIM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             "hidden": [int(h) for h in self.hidden],
             "dim": _count(self.n_components, "n_components", 1),
             "k": _count(self.n_neighbors, "n_neighbors", 1),
-            "knn": _choice(self.knn, "knn", ("exact", "hnsw", "invariant")),
+            "knn": _choice(self.knn, "knn", ("auto", "exact", "hnsw", "invariant")),
             "normalise": _choice(
                 self.normalise, "normalise", ("auto", "none", "unit", "standardise", "standardize")
             ),
