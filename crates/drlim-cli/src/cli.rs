@@ -81,8 +81,11 @@ pub enum Command {
         after_help = "Examples:\n  drlim experiment mnist-shift --out shift\n  drlim experiment mnist-10 --out ten   # declared invariances on all ten digits (about 10 minutes)"
     )]
     Experiment(ExperimentArgs),
-    /// Render the NORB-like airplane set (972 views, 96×96): images.npy, metadata.csv, sheet.png.
-    #[command(after_help = "Example:\n  drlim render airplane --out airplane")]
+    /// Render the NORB-like airplane set (972 views, 96×96: images.npy, metadata.csv, sheet.png),
+    /// or many transformed built-in digits (images.npy, labels.npy).
+    #[command(
+        after_help = "Examples:\n  drlim render airplane --out airplane\n  drlim render digits --n 1000000 --out million   # shift=2,rotate=10,elastic=1 copies of the built-in digits"
+    )]
     Render(RenderArgs),
     /// Measure training and inference throughput and the neighbour-graph build time.
     #[command(
@@ -148,6 +151,8 @@ pub enum SourceArg {
 /// Nearest-neighbour search choice.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KnnArg {
+    /// Exact search up to 50,000 samples, HNSW above.
+    Auto,
     /// Exact search.
     Exact,
     /// Approximate search with an HNSW index.
@@ -160,6 +165,7 @@ pub enum KnnArg {
 impl From<KnnArg> for drlim::KnnMethod {
     fn from(a: KnnArg) -> Self {
         match a {
+            KnnArg::Auto => drlim::KnnMethod::Auto,
             KnnArg::Exact => drlim::KnnMethod::Exact,
             KnnArg::Hnsw => drlim::KnnMethod::Hnsw,
             KnnArg::Invariant => drlim::KnnMethod::Invariant,
@@ -259,10 +265,11 @@ pub struct TrainArgs {
     /// Nearest Euclidean neighbours per sample in input space (the paper: 5).
     #[arg(long, default_value_t = defaults::K)]
     pub k: usize,
-    /// `exact` (blocked GEMM distances), `hnsw` (approximate, for large data; the index is built
-    /// in parallel, so the graph may differ slightly between runs), or `invariant` (exact, under
-    /// the shifts and rotations declared with --augment).
-    #[arg(long, value_enum, default_value_t = KnnArg::Exact)]
+    /// `auto` (exact up to 50,000 samples, hnsw above), `exact` (blocked GEMM distances: grows
+    /// with n², reproducible bit for bit), `hnsw` (approximate, for large data; the index is
+    /// built in parallel, so the graph may differ slightly between runs), or `invariant` (exact,
+    /// under the shifts and rotations declared with --augment).
+    #[arg(long, value_enum, default_value_t = KnnArg::Auto)]
     pub knn: KnnArg,
     /// Margin m of the contrastive loss.
     #[arg(long, default_value_t = defaults::MARGIN)]
@@ -387,6 +394,10 @@ pub struct FitArgs {
     /// uninterrupted run with the same seed and --threads.
     #[arg(long)]
     pub resume: Option<PathBuf>,
+    /// At the end, print each stage's wall time and the peak memory (RSS) reached by its end:
+    /// load, neighbour graph, pairs and setup, training, embedding, saving.
+    #[arg(long)]
+    pub timings: bool,
     #[command(flatten)]
     pub train: TrainArgs,
 }
@@ -601,6 +612,9 @@ pub enum AirplaneSplit {
 pub enum RenderName {
     /// The airplane at 18 azimuths × 9 elevations × 6 lightings.
     Airplane,
+    /// --n digits: the built-in 10,000 over and over, each under a freshly drawn --augment
+    /// (images.npy, u8 n×28×28, and labels.npy), for measuring at scale.
+    Digits,
 }
 
 /// `drlim render`.
@@ -612,4 +626,13 @@ pub struct RenderArgs {
     /// Output folder.
     #[arg(long)]
     pub out: PathBuf,
+    /// digits: how many to make.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub n: usize,
+    /// digits: the transformation drawn for each (as `drlim fit --augment`).
+    #[arg(long, default_value = drlim_paper::many_digits::DEFAULT_MANY_DIGITS_AUGMENT)]
+    pub augment: String,
+    /// digits: the seed of the transformations.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
 }

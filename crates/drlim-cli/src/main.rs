@@ -5,6 +5,7 @@ mod cli;
 mod commands;
 mod interrupt;
 mod progress;
+mod timings;
 
 use std::process::ExitCode;
 

@@ -424,6 +424,56 @@ fn renders_the_airplane_set() {
     );
 }
 
+/// `drlim render digits` makes transformed built-in digits (the first ones of a larger run are
+/// the same), and `fit --timings` prints its stage table.
+#[test]
+fn renders_many_digits_and_fits_them_with_timings() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = ok(d, &["render", "digits", "--n", "300", "--out", "few"]);
+    assert!(out.contains("made 300 digits"), "{out}");
+    ok(d, &["render", "digits", "--n", "500", "--out", "more"]);
+    let (shape, few) = read_npy_u8(&d.join("few/images.npy"));
+    assert_eq!(shape, [300, 28, 28]);
+    assert_eq!(
+        few[..],
+        read_npy_u8(&d.join("more/images.npy")).1[..300 * 784]
+    );
+    fails(
+        d,
+        &["render", "digits", "--n", "0", "--out", "none"],
+        "at least 1",
+    );
+    let run = drlim(
+        d,
+        &[
+            "fit",
+            "--data",
+            "few/images.npy",
+            "--net",
+            "mlp",
+            "--hidden",
+            "16",
+            "--epochs",
+            "1",
+            "--model-out",
+            "M",
+            "--timings",
+        ],
+    );
+    assert!(run.status.success());
+    let err = String::from_utf8_lossy(&run.stderr);
+    for stage in [
+        "timings",
+        "load",
+        "neighbour graph",
+        "training",
+        "embedding",
+    ] {
+        assert!(err.contains(stage), "{stage}: {err}");
+    }
+}
+
 #[test]
 fn airplane_split_by_image_is_stated_in_its_report() {
     let dir = tempfile::tempdir().unwrap();
@@ -638,9 +688,9 @@ fn a_closed_stdout_is_not_a_panic() {
     assert_eq!(out.status.signal(), Some(13), "{:?} {err}", out.status);
 }
 
-/// `drlim embed` streams an NPY input block by block (more samples than one block here); its
-/// output equals, bit for bit, that of the same digits read whole from a CSV file, and a file
-/// that ends early leaves no output behind.
+/// `drlim embed` streams NPY and CSV inputs block by block (more samples than one block here);
+/// their outputs equal, bit for bit, that of the same digits read whole from an IDX file, and a
+/// file cut halfway leaves no output behind.
 #[test]
 fn streamed_embedding_equals_embedding_in_memory() {
     let dir = tempfile::tempdir().unwrap();
@@ -666,87 +716,58 @@ fn streamed_embedding_equals_embedding_in_memory() {
     }))
     .collect::<Vec<_>>()
     .join("\n");
-    std::fs::write(d.join("many.csv"), csv).unwrap();
-    ok(
-        d,
-        &[
-            "embed",
-            "--model",
-            "M",
-            "--data",
-            "many.npy",
-            "--out",
-            "streamed.npy",
-            "-q",
-        ],
-    );
-    ok(
-        d,
-        &[
-            "embed",
-            "--model",
-            "M",
-            "--data",
-            "many.csv",
-            "--out",
-            "whole.npy",
-            "-q",
-        ],
-    );
-    let (shape, streamed) = read_npy_f32(&d.join("streamed.npy"));
+    std::fs::write(d.join("many.csv"), &csv).unwrap();
+    // IDX, read whole: magic 0x00000802 (u8, 2 dimensions), then n and 784
+    let mut idx = vec![0, 0, 8, 2];
+    idx.extend_from_slice(&(n as u32).to_be_bytes());
+    idx.extend_from_slice(&784u32.to_be_bytes());
+    idx.extend_from_slice(&many);
+    std::fs::write(d.join("many-idx"), idx).unwrap();
+    let embed = |data: &str, out: &str| {
+        ok(
+            d,
+            &["embed", "--model", "M", "--data", data, "--out", out, "-q"],
+        )
+    };
+    embed("many-idx", "whole.npy");
+    embed("many-idx", "whole.csv");
+    let (shape, whole) = read_npy_f32(&d.join("whole.npy"));
     assert_eq!(shape, vec![n as u64, 2]);
-    assert_eq!(streamed, read_npy_f32(&d.join("whole.npy")).1);
-    // as CSV output too
-    ok(
-        d,
-        &[
-            "embed",
-            "--model",
-            "M",
-            "--data",
-            "many.npy",
-            "--out",
-            "streamed.csv",
-            "-q",
-        ],
-    );
-    ok(
-        d,
-        &[
-            "embed",
-            "--model",
-            "M",
-            "--data",
-            "many.csv",
-            "--out",
-            "whole.csv",
-            "-q",
-        ],
-    );
-    assert_eq!(
-        std::fs::read(d.join("streamed.csv")).unwrap(),
-        std::fs::read(d.join("whole.csv")).unwrap()
-    );
-    // a truncated file: one error line, no output, no temporary file
+    for input in ["many.npy", "many.csv"] {
+        embed(input, "streamed.npy");
+        assert_eq!(read_npy_f32(&d.join("streamed.npy")).1, whole, "{input}");
+        // as CSV output too
+        embed(input, "streamed.csv");
+        assert_eq!(
+            std::fs::read(d.join("streamed.csv")).unwrap(),
+            std::fs::read(d.join("whole.csv")).unwrap(),
+            "{input}"
+        );
+    }
+    // files cut halfway: one error line, no output, no temporary file
     let bytes = std::fs::read(d.join("many.npy")).unwrap();
     std::fs::write(d.join("cut.npy"), &bytes[..bytes.len() / 2]).unwrap();
-    let err = fails(
-        d,
-        &[
+    std::fs::write(d.join("cut.csv"), &csv.as_bytes()[..csv.len() / 2]).unwrap();
+    for (input, needle) in [
+        ("cut.npy", "cut.npy: NPY data truncated"),
+        // the row cut in the middle is ragged
+        ("cut.csv", "columns, expected 784 (ragged rows)"),
+    ] {
+        let args = [
             "embed",
             "--model",
             "M",
             "--data",
-            "cut.npy",
+            input,
             "--out",
             "cut-out.npy",
-        ],
-        "cut.npy: NPY data truncated",
-    );
-    assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(!files(d)
-        .iter()
-        .any(|f| f.starts_with("cut-out") || f.starts_with(".drlim-tmp")));
+        ];
+        let err = fails(d, &args, needle);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(!files(d)
+            .iter()
+            .any(|f| f.starts_with("cut-out") || f.starts_with(".drlim-tmp")));
+    }
 }
 
 /// `--fit-sample N` trains on N samples drawn with the seed and embeds all of them; the same

@@ -22,6 +22,7 @@ use super::{fit_options, say, show};
 use crate::cli::FitArgs;
 use crate::interrupt::{self, Interrupts};
 use crate::progress::Progress;
+use crate::timings::Timings;
 
 pub fn run(a: FitArgs, device: &Device) -> Result<ExitCode> {
     let quiet = a.train.quiet;
@@ -41,7 +42,9 @@ pub fn run(a: FitArgs, device: &Device) -> Result<ExitCode> {
         drlim::output::MatrixFormat::from_path(e)?;
         check_writable(e)?;
     }
+    let mut timings = Timings::new(a.timings);
     let mut data = load(&a.data)?;
+    timings.stage("load");
     let mut labels = a
         .labels
         .as_ref()
@@ -83,6 +86,7 @@ pub fn run(a: FitArgs, device: &Device) -> Result<ExitCode> {
         epochs: options.train.epochs,
         saved: None,
         told: false,
+        timings,
     };
     let fitted = match resume {
         Some((checkpoint, graph)) => {
@@ -138,8 +142,10 @@ pub fn run(a: FitArgs, device: &Device) -> Result<ExitCode> {
         }
         return Ok(ExitCode::from(interrupt::exit_code(sig)));
     }
+    let mut timings = watch.timings;
     let model = &fitted.model;
     model.save(&a.model_out)?;
+    timings.stage("saving");
     if let Err(err) = fitted.outcome.check() {
         let kept = fitted.history.len();
         return Err(Error::param(format!(
@@ -225,7 +231,9 @@ pub fn run(a: FitArgs, device: &Device) -> Result<ExitCode> {
             ),
         );
     }
+    timings.stage("embedding");
     say(quiet, format!("saved the model to {}", show(&a.model_out)));
+    timings.print();
     if let Some(sig) = watch.interrupts.signal() {
         eprintln!(
             "interrupted by {} after training; the outputs are complete",
@@ -300,10 +308,12 @@ struct Watch<'a> {
     /// The epoch whose checkpoint is on disk.
     saved: Option<usize>,
     told: bool,
+    timings: Timings,
 }
 
 impl TrainObserver for Watch<'_> {
     fn on_graph(&mut self, pairs: usize, source: &str, seconds: f64) {
+        self.timings.stage("neighbour graph");
         self.progress.on_graph(pairs, source, seconds);
     }
 
@@ -315,6 +325,7 @@ impl TrainObserver for Watch<'_> {
         if let Err(e) = self.interrupts.install() {
             eprintln!("warning: cannot watch for Ctrl-C ({e}); an interrupt will lose the epoch in progress");
         }
+        self.timings.stage("pairs and setup");
         self.progress.on_start(epochs, pairs_per_epoch);
     }
 
@@ -339,6 +350,7 @@ impl TrainObserver for Watch<'_> {
     }
 
     fn on_epoch(&mut self, report: &EpochReport, model: &Model) -> ControlFlow<()> {
+        self.timings.epoch();
         self.progress.on_epoch(report, model)
     }
 

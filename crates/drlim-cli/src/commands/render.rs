@@ -1,6 +1,8 @@
-//! `drlim render airplane`: the NORB-like image set.
+//! `drlim render airplane`: the NORB-like image set; `drlim render digits`: many transformed
+//! built-in digits.
 
 use drlim::Result;
+use drlim_paper::many_digits::write_many_digits;
 use drlim_paper::render::{airplane_set, export, nearest_neighbour_agreement};
 
 use super::show;
@@ -17,6 +19,23 @@ pub fn run(a: RenderArgs) -> Result<()> {
                 set.images.n,
                 100.0 * light,
                 100.0 * pose
+            );
+            for f in files {
+                println!("wrote {}", show(&f));
+            }
+        }
+        RenderName::Digits => {
+            let aug = drlim::Augmentation::parse(&a.augment)?;
+            let bar = crate::progress::samples_bar(false, a.n, "making digits");
+            let files = write_many_digits(a.n, &aug, a.seed, &a.out, |done| {
+                bar.set_position(done as u64)
+            })?;
+            bar.finish_and_clear();
+            println!(
+                "made {} digits: the built-in 10,000 under {} (seed {})",
+                a.n,
+                aug.describe(),
+                a.seed
             );
             for f in files {
                 println!("wrote {}", show(&f));

@@ -83,6 +83,14 @@ pub fn read_npy_f32(path: &Path) -> (Vec<u64>, Vec<f32>) {
     (shape, npy.into_vec::<f32>().unwrap())
 }
 
+/// Reads a u8 NPY file: (shape, values).
+pub fn read_npy_u8(path: &Path) -> (Vec<u64>, Vec<u8>) {
+    let bytes = std::fs::read(path).unwrap();
+    let npy = npyz::NpyFile::new(&bytes[..]).unwrap();
+    let shape = npy.shape().to_vec();
+    (shape, npy.into_vec::<u8>().unwrap())
+}
+
 /// The first `n` 4s and 9s of the built-in MNIST sample as u8 n×28×28 and their labels.
 pub fn digits(n: usize, skip: usize) -> (Vec<u8>, Vec<i64>) {
     let (images, labels) = drlim_paper::builtin_mnist().unwrap();
