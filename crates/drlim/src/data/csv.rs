@@ -32,13 +32,7 @@ struct CsvRows {
 
 impl CsvRows {
     fn open(path: &Path) -> Result<Self> {
-        let reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .delimiter(delimiter(path))
-            .trim(csv::Trim::All)
-            .from_path(path)
-            .map_err(|e| Error::data(path, format!("cannot read: {}", csv_why(&e))))?;
+        let reader = reader(path)?;
         Ok(Self {
             path: path.to_path_buf(),
             reader,
@@ -64,8 +58,8 @@ impl CsvRows {
             }
             self.line += 1;
             let record = &self.record;
-            if record.len() == 1 && record[0].is_empty() {
-                continue; // blank line
+            if is_blank(record) {
+                continue;
             }
             self.cells.clear();
             let mut bad = None;
@@ -195,37 +189,48 @@ impl CsvStream {
     }
 }
 
-/// The data rows of a CSV file (blank lines and a header row not counted), without parsing
-/// more than the first row's cells.
-fn count_rows(path: &Path) -> Result<usize> {
-    let mut reader = csv::ReaderBuilder::new()
+/// A reader of `path` with the settings every pass uses: no header handling (a header is
+/// detected), rows of any length (checked by the caller), cells trimmed.
+fn reader(path: &Path) -> Result<csv::Reader<std::fs::File>> {
+    csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .delimiter(delimiter(path))
+        .trim(csv::Trim::All)
         .from_path(path)
-        .map_err(|e| Error::data(path, format!("cannot read: {}", csv_why(&e))))?;
-    let mut record = csv::ByteRecord::new();
+        .map_err(|e| Error::data(path, format!("cannot read: {}", csv_why(&e))))
+}
+
+/// A line holding nothing but whitespace.
+fn is_blank(record: &csv::StringRecord) -> bool {
+    record.len() == 1 && record[0].is_empty()
+}
+
+/// The data rows of a CSV file (blank lines and a header row not counted, as [`CsvRows`]
+/// decides them), parsing no cell beyond the first line's.
+fn count_rows(path: &Path) -> Result<usize> {
+    let mut reader = reader(path)?;
+    let mut record = csv::StringRecord::new();
     let (mut n, mut line) = (0, 0);
-    while reader
-        .read_byte_record(&mut record)
-        .map_err(|e| Error::data(path, format!("cannot read: {}", csv_why(&e))))?
-    {
+    loop {
+        let more = reader.read_record(&mut record).map_err(|e| {
+            Error::data(
+                path,
+                format!("cannot read line {}: {}", line + 1, csv_why(&e)),
+            )
+        })?;
+        if !more {
+            return Ok(n);
+        }
         line += 1;
-        if record.len() == 1 && record[0].iter().all(u8::is_ascii_whitespace) {
+        if is_blank(&record) {
             continue;
         }
-        let header = line == 1
-            && record.iter().any(|c| {
-                std::str::from_utf8(c)
-                    .ok()
-                    .and_then(|c| c.trim().parse::<f64>().ok())
-                    .is_none()
-            });
+        let header = line == 1 && record.iter().any(|c| c.parse::<f64>().is_err());
         if !header {
             n += 1;
         }
     }
-    Ok(n)
 }
 
 fn csv_why(e: &csv::Error) -> String {
@@ -347,6 +352,11 @@ mod tests {
         // no header, no trailing newline
         let p = file(&dir, "1,2\n3,4");
         assert_eq!(stream_all(&p, 1).unwrap().0, vec![1.0, 2.0, 3.0, 4.0]);
+        // found by the fuzzer: a line of Unicode spaces is blank to both passes (the row
+        // count once called it a row, and the file seemed to change while being read)
+        let p = file(&dir, "\u{3000}\n1\n\u{3000}\u{3000}\n");
+        assert_eq!(load_data(&p).unwrap().values, vec![1.0]);
+        assert_eq!(stream_all(&p, 3).unwrap().0, vec![1.0]);
     }
 
     #[test]
