@@ -50,6 +50,18 @@ def cpu():
         return "unknown CPU"
 
 
+def best_rate(fn, items, warm=True, calls=3):
+    """Items per second of the fastest of `calls` calls of `fn` (after one warm-up call)."""
+    if warm:
+        fn()
+    best = []
+    for _ in range(calls):
+        t = time.perf_counter()
+        fn()
+        best.append(time.perf_counter() - t)
+    return items / min(best)
+
+
 def speed(rounds, epochs):
     Xtr, _, _, _ = split()
     with tempfile.TemporaryDirectory() as tmp:
@@ -85,12 +97,7 @@ def speed(rounds, epochs):
         for _ in range(rounds):
             for name, x, into in [("float32", f32, py), ("uint8", big, py8)]:
                 est.transform(x[:2000])  # warm up
-                best = []
-                for _ in range(3):
-                    t = time.perf_counter()
-                    est.transform(x)
-                    best.append(time.perf_counter() - t)
-                into.append(len(x) / min(best))
+                into.append(best_rate(lambda: est.transform(x), len(x), warm=False))
             out = subprocess.run(
                 [str(BIN), "--threads", "2", "bench", "--net", net, "--batches", "32",
                  "--infer-batch", "1024", "--seconds", "3", "--warmup", "1"],
@@ -182,13 +189,7 @@ def onnx(rounds):
             for _ in range(rounds):
                 for into, fn in [(ours, lambda: est.transform(f32)),
                                  (theirs, lambda: session.run(None, {"input": f32}))]:
-                    fn()  # warm up
-                    best = []
-                    for _ in range(3):
-                        t = time.perf_counter()
-                        fn()
-                        best.append(time.perf_counter() - t)
-                    into.append(len(f32) / min(best))
+                    into.append(best_rate(fn, len(f32)))
             ratios = [a / b for a, b in zip(ours, theirs)]
             print(
                 f"inference {net} (20,000 samples, 2 threads, {rounds} alternated rounds, medians): "

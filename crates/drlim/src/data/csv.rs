@@ -373,26 +373,25 @@ mod tests {
         // rows appended after opening, or removed (a file larger than the reader's buffer)
         let many: String = (0..5000).map(|i| format!("{i},{i}\n")).collect();
         let p = file(&dir, &many);
-        let mut stream = CsvStream::open(&p).unwrap();
+        let stream = CsvStream::open(&p).unwrap();
         std::fs::write(&p, format!("{many}{many}")).unwrap();
-        let mut block = Vec::new();
-        let e = (0..20)
-            .map(|_| stream.next_block(1024, &mut block))
-            .find_map(Result::err)
-            .expect("an error")
-            .to_string();
+        let first_error = |mut stream: CsvStream| {
+            let mut block = Vec::new();
+            (0..20)
+                .map(|_| stream.next_block(1024, &mut block))
+                .find_map(Result::err)
+                .expect("an error")
+                .to_string()
+        };
+        let e = first_error(stream);
         assert!(
             e.contains("changed while being read: 5000 data rows when opened"),
             "{e}"
         );
         let p = file(&dir, &many);
-        let mut stream = CsvStream::open(&p).unwrap();
+        let stream = CsvStream::open(&p).unwrap();
         std::fs::write(&p, "1,2\n").unwrap();
-        let e = (0..20)
-            .map(|_| stream.next_block(1024, &mut block))
-            .find_map(Result::err)
-            .expect("an error")
-            .to_string();
+        let e = first_error(stream);
         // cut mid-row at the end of what was buffered, or between rows
         assert!(
             e.contains("changed while being read") || e.contains("columns, expected 2"),
