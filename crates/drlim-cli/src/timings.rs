@@ -29,11 +29,17 @@ impl Timings {
         if !self.enabled {
             return;
         }
+        let seconds = self.lap();
+        self.stages
+            .push((name.to_string(), seconds, peak_rss_mib()));
+    }
+
+    /// Seconds since the last stage or epoch ended; restarts the clock.
+    fn lap(&mut self) -> f64 {
         let now = Instant::now();
         let seconds = now.duration_since(self.last).as_secs_f64();
         self.last = now;
-        self.stages
-            .push((name.to_string(), seconds, peak_rss_mib()));
+        seconds
     }
 
     /// Ends one training epoch: epochs add up into one `training` stage.
@@ -42,9 +48,7 @@ impl Timings {
             return;
         }
         self.epochs += 1;
-        let now = Instant::now();
-        let seconds = now.duration_since(self.last).as_secs_f64();
-        self.last = now;
+        let seconds = self.lap();
         match self.stages.last_mut() {
             Some((name, s, peak)) if name == "training" => {
                 *s += seconds;

@@ -7,6 +7,7 @@
 
 use std::time::Instant;
 
+use drlim::data::{Normalisation, NormaliseMode};
 use drlim::neighbours::{hnsw_indices, knn_indices, HnswKnnSource, NeighbourSource};
 use drlim::points::Points;
 use rand::seq::index::sample;
@@ -22,9 +23,8 @@ fn main() -> drlim::Result<()> {
     let seed: u64 = args.get(2).map_or(0, |s| s.parse().expect("SEED"));
     let t = Instant::now();
     let mut data = drlim::data::load(path.as_ref())?;
-    if data.dtype == drlim::data::SourceDtype::U8 {
-        data.values.iter_mut().for_each(|v| *v /= 255.0); // as drlim fit normalises pixels
-    }
+    // normalised as drlim fit normalises by default (pixels ÷ 255)
+    data.values = Normalisation::fit(NormaliseMode::Auto, &data).apply(&data);
     let dim = data.dim();
     println!(
         "loaded {} samples of {dim} values in {:.1} s",
