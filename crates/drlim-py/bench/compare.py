@@ -141,11 +141,11 @@ def peers():
     paper = drlim.DrLIM(net="conv", random_state=0, n_jobs=2)
     run("drlim paper defaults (conv, 80 epochs)", lambda: paper.fit_transform(Xtr), lambda: paper.transform(Xte))
     inv = drlim.DrLIM(
-        hidden=(512, 512), n_neighbors=15, augment="shift=2,rotate=10,scale=0.1,shear=0.1,elastic=1",
-        negatives="batch", loss="cauchy-infonce", batch_size=256, epochs=84,
+        hidden=(512, 512, 512, 512), n_neighbors=15, augment="shift=2,rotate=10,scale=0.1,shear=0.1,elastic=1",
+        negatives="batch", loss="cauchy-infonce", batch_size=256, epochs=72,
         learning_rate=0.2, learning_rate_decay=0.93 ** (1 / 3), random_state=0, n_jobs=2,
     )
-    run("drlim declared invariances (mlp, 84 epochs)", lambda: inv.fit_transform(Xtr), lambda: inv.transform(Xte))
+    run("drlim declared invariances (mlp 512 x 4, 72 epochs)", lambda: inv.fit_transform(Xtr), lambda: inv.transform(Xte))
     import umap  # noqa: E402
 
     u = umap.UMAP(random_state=0, n_jobs=1)
