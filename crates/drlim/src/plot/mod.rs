@@ -211,6 +211,34 @@ mod tests {
     }
 
     #[test]
+    fn legend_goes_where_the_points_are_not() {
+        use plotters::prelude::SeriesLabelPosition as P;
+        let (xr, yr) = (0.0f32..1.0, 0.0f32..1.0);
+        // points all along the right edge: the legend moves to the upper left
+        let ys: Vec<f32> = (0..50).map(|i| i as f32 / 50.0).collect();
+        let xs = vec![0.95f32; 50];
+        assert_eq!(
+            scatter::emptiest_legend_place(&xs, &ys, &xr, &yr, 10),
+            P::UpperLeft
+        );
+        // an empty frame keeps the first place, the upper right
+        assert_eq!(
+            scatter::emptiest_legend_place(&[], &[], &xr, &yr, 10),
+            P::UpperRight
+        );
+        // a cloud everywhere but the lower middle
+        let grid: Vec<(f32, f32)> = (0..20)
+            .flat_map(|i| (0..20).map(move |j| (i as f32 / 19.0, j as f32 / 19.0)))
+            .filter(|&(x, y)| !((0.3..0.7).contains(&x) && y < 0.45))
+            .collect();
+        let (gx, gy): (Vec<f32>, Vec<f32>) = grid.into_iter().unzip();
+        assert_eq!(
+            scatter::emptiest_legend_place(&gx, &gy, &xr, &yr, 10),
+            P::LowerMiddle
+        );
+    }
+
+    #[test]
     fn thumbnails_do_not_overlap() {
         let at: Vec<(i32, i32)> = (0..200).map(|i| ((i * 7) % 100, (i * 13) % 90)).collect();
         let chosen = pick_thumbnails(&at, 20, 50);

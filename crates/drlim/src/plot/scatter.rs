@@ -51,10 +51,56 @@ pub(super) fn dot<C>(at: C, c: RGBColor) -> Circle<C, i32> {
     Circle::new(at, 2, c.mix(0.75).filled())
 }
 
-/// Legend entries drawn as invisible series with labels, then the legend box.
+/// Where the legend box of a 2-D map covers the fewest points: of the eight places along the
+/// frame, the one whose box (a quarter of the width, `entries` × 3.5% of the height, at least a
+/// tenth) holds the fewest of the points `xs`, `ys` within the ranges `xr`, `yr`; ties go to
+/// the first in the order upper right, middle right, lower right, upper left, middle left, lower
+/// left, upper middle, lower middle.
+pub(super) fn emptiest_legend_place(
+    xs: &[f32],
+    ys: &[f32],
+    xr: &std::ops::Range<f32>,
+    yr: &std::ops::Range<f32>,
+    entries: usize,
+) -> SeriesLabelPosition {
+    use SeriesLabelPosition::*;
+    let (w, h) = (0.25f32, (0.035 * entries as f32).clamp(0.1, 0.9));
+    // each place's box as [x0, x1] × [y0, y1] in fractions of the frame (y up)
+    let lo = |size: f32, at: f32| (at * (1.0 - size), at * (1.0 - size) + size);
+    let places = [
+        (UpperRight, 1.0, 1.0),
+        (MiddleRight, 1.0, 0.5),
+        (LowerRight, 1.0, 0.0),
+        (UpperLeft, 0.0, 1.0),
+        (MiddleLeft, 0.0, 0.5),
+        (LowerLeft, 0.0, 0.0),
+        (UpperMiddle, 0.5, 1.0),
+        (LowerMiddle, 0.5, 0.0),
+    ];
+    let frac = |v: f32, r: &std::ops::Range<f32>| (v - r.start) / (r.end - r.start);
+    let mut best = (usize::MAX, MiddleRight);
+    for (place, ax, ay) in places {
+        let ((x0, x1), (y0, y1)) = (lo(w, ax), lo(h, ay));
+        let covered = xs
+            .iter()
+            .zip(ys)
+            .filter(|&(&x, &y)| {
+                let (fx, fy) = (frac(x, xr), frac(y, yr));
+                (x0..=x1).contains(&fx) && (y0..=y1).contains(&fy)
+            })
+            .count();
+        if covered < best.0 {
+            best = (covered, place);
+        }
+    }
+    best.1
+}
+
+/// Legend entries drawn as invisible series with labels, then the legend box at `place`.
 pub(super) fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
     chart: &mut ChartContext<'a, DB, CT>,
     legend: &[(String, RGBColor)],
+    place: SeriesLabelPosition,
 ) -> std::result::Result<(), DrawingAreaErrorKind<DB::ErrorType>>
 where
     DB::ErrorType: 'static,
@@ -71,6 +117,7 @@ where
     }
     chart
         .configure_series_labels()
+        .position(place)
         .label_font((FONT, 14))
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
@@ -90,12 +137,13 @@ where
     let err = |x: DrawingAreaErrorKind<DB::ErrorType>| x.to_string();
     root.fill(&WHITE).map_err(err)?;
     let (xs, ys) = (coordinate(e, 0), coordinate(e, 1));
+    let (xr, yr) = (padded_range(&xs), padded_range(&ys));
     let mut chart = ChartBuilder::on(root)
         .caption(colouring.caption(title), (FONT, 20))
         .margin(14)
         .x_label_area_size(36)
         .y_label_area_size(52)
-        .build_cartesian_2d(padded_range(&xs), padded_range(&ys))
+        .build_cartesian_2d(xr.clone(), yr.clone())
         .map_err(err)?;
     chart
         .configure_mesh()
@@ -123,7 +171,8 @@ where
             .map_err(err)?;
         }
     }
-    draw_legend(&mut chart, &legend).map_err(err)?;
+    let place = emptiest_legend_place(&xs, &ys, &xr, &yr, legend.len());
+    draw_legend(&mut chart, &legend, place).map_err(err)?;
     root.present().map_err(err)?;
     Ok(())
 }

@@ -119,7 +119,7 @@ where
             .draw_series((0..e.n).map(|i| dot((xs[i], zs[i], ys[i]), colours[i])))
             .map_err(err)?;
         if k == views.len() - 1 {
-            draw_legend(&mut chart, &legend).map_err(err)?;
+            draw_legend(&mut chart, &legend, SeriesLabelPosition::MiddleRight).map_err(err)?;
         }
     }
     root.present().map_err(err)?;
