@@ -78,22 +78,21 @@ pub(super) fn emptiest_legend_place(
         (LowerMiddle, 0.5, 0.0),
     ];
     let frac = |v: f32, r: &std::ops::Range<f32>| (v - r.start) / (r.end - r.start);
-    let mut best = (usize::MAX, MiddleRight);
-    for (place, ax, ay) in places {
+    let covered = |ax: f32, ay: f32| {
         let ((x0, x1), (y0, y1)) = (lo(w, ax), lo(h, ay));
-        let covered = xs
-            .iter()
+        xs.iter()
             .zip(ys)
             .filter(|&(&x, &y)| {
-                let (fx, fy) = (frac(x, xr), frac(y, yr));
-                (x0..=x1).contains(&fx) && (y0..=y1).contains(&fy)
+                (x0..=x1).contains(&frac(x, xr)) && (y0..=y1).contains(&frac(y, yr))
             })
-            .count();
-        if covered < best.0 {
-            best = (covered, place);
-        }
-    }
-    best.1
+            .count()
+    };
+    // min_by_key keeps the first of equal minima
+    places
+        .into_iter()
+        .min_by_key(|&(_, ax, ay)| covered(ax, ay))
+        .map(|(place, _, _)| place)
+        .expect("eight places")
 }
 
 /// Legend entries drawn as invisible series with labels, then the legend box at `place`.
