@@ -9,7 +9,7 @@
 use std::time::Instant;
 
 use drlim::{fit, Augmentation, Device, FitOptions, LossKind, Negatives, NetKind};
-use drlim_paper::scored::{score, ScoreEvery};
+use drlim_paper::scored::{pixel_trustworthiness, score, ScoreEvery};
 use drlim_paper::{builtin_mnist, mnist_4_9};
 
 fn main() {
@@ -89,14 +89,7 @@ fn main() {
     let fit_s = obs.start.elapsed().as_secs_f64();
     let s = score(&fitted.model, &split).unwrap();
     // the training map's own trustworthiness, to tell underfitting from poor generalisation
-    let d = fitted.model.dim();
-    let pixels = fitted.model.config.input.normalisation.apply(&split.train);
-    let train_trust = drlim::eval::trustworthiness(
-        &drlim::points::Points::new(&pixels, split.train.dim()),
-        &drlim::points::Points::new(&s.train_emb, d),
-        10,
-    )
-    .unwrap();
+    let train_trust = pixel_trustworthiness(&fitted.model, &split.train, &s.train_emb).unwrap();
     println!(
         "final acc {:.4} trust {:.4} (train map's trust {:.4}), fit {fit_s:.0}s",
         s.acc, s.trust, train_trust

@@ -11,7 +11,7 @@ use drlim::eval::{knn_accuracy, trustworthiness};
 use drlim::plot::{scatter, Colouring};
 use drlim::points::Points;
 use drlim::train::{LossKind, Negatives, TrainObserver};
-use drlim::{fit, Device, EpochReport, FitOptions, Model, NetKind, Result};
+use drlim::{fit, Dataset, Device, EpochReport, FitOptions, Model, NetKind, Result};
 
 use crate::mnist_4_9::Split;
 
@@ -89,8 +89,7 @@ pub fn score(model: &Model, split: &Split) -> Result<Score> {
     let test_embed_seconds = t.elapsed().as_secs_f64();
     let (tr, te) = (Points::new(&train_emb, d), Points::new(&test_emb, d));
     let acc = knn_accuracy(&tr, &split.train_labels, &te, &split.test_labels, 5)?;
-    let pixels = model.config.input.normalisation.apply(&split.test);
-    let trust = trustworthiness(&Points::new(&pixels, split.test.dim()), &te, 10)?;
+    let trust = pixel_trustworthiness(model, &split.test, &test_emb)?;
     Ok(Score {
         acc,
         trust,
@@ -98,6 +97,17 @@ pub fn score(model: &Model, split: &Split) -> Result<Score> {
         test_emb,
         test_embed_seconds,
     })
+}
+
+/// Trustworthiness@10 of `emb`, the map of `data` by `model`, against `data`'s pixels as the
+/// model normalises them.
+pub fn pixel_trustworthiness(model: &Model, data: &Dataset, emb: &[f32]) -> Result<f64> {
+    let pixels = model.config.input.normalisation.apply(data);
+    trustworthiness(
+        &Points::new(&pixels, data.dim()),
+        &Points::new(emb, model.dim()),
+        10,
+    )
 }
 
 /// A tuning aid: prints the [`score`] of the map every `every` epochs while it trains.
