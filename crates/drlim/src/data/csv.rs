@@ -61,6 +61,10 @@ impl CsvRows {
             if is_blank(record) {
                 continue;
             }
+            if is_header(self.line, record) {
+                self.cols = Some(record.len());
+                continue;
+            }
             self.cells.clear();
             let mut bad = None;
             for (c, cell) in record.iter().enumerate() {
@@ -70,10 +74,6 @@ impl CsvRows {
                         bad.get_or_insert((c, cell));
                     }
                 }
-            }
-            if self.line == 1 && bad.is_some() {
-                self.cols = Some(record.len()); // header row
-                continue;
             }
             let expected = *self.cols.get_or_insert(record.len());
             if record.len() != expected {
@@ -206,6 +206,12 @@ fn is_blank(record: &csv::StringRecord) -> bool {
     record.len() == 1 && record[0].is_empty()
 }
 
+/// Whether `record`, on line `line` (1-based, blank lines counted), is a header: the first line
+/// with a cell that is not a number. Both passes over a file decide it here.
+fn is_header(line: usize, record: &csv::StringRecord) -> bool {
+    line == 1 && record.iter().any(|c| c.parse::<f64>().is_err())
+}
+
 /// The data rows of a CSV file (blank lines and a header row not counted, as [`CsvRows`]
 /// decides them), parsing no cell beyond the first line's.
 fn count_rows(path: &Path) -> Result<usize> {
@@ -226,8 +232,7 @@ fn count_rows(path: &Path) -> Result<usize> {
         if is_blank(&record) {
             continue;
         }
-        let header = line == 1 && record.iter().any(|c| c.parse::<f64>().is_err());
-        if !header {
+        if !is_header(line, &record) {
             n += 1;
         }
     }
