@@ -297,6 +297,12 @@ pub struct TrainArgs {
     /// use the samples as they are (with --augment).
     #[arg(long)]
     pub augment_self_only: bool,
+    /// Strength of the --augment transformations at the last epoch, as a fraction of the
+    /// declared: they fall linearly from the declared strengths at the first epoch (1 keeps
+    /// them constant). Strong invariances early shape the clusters, milder ones late let the
+    /// map follow the samples' own neighbourhoods (higher trustworthiness).
+    #[arg(long, default_value_t = 1.0, value_name = "FRACTION")]
+    pub augment_final: f32,
     /// Epochs (passes over all neighbour pairs).
     #[arg(long, default_value_t = defaults::EPOCHS)]
     pub epochs: usize,

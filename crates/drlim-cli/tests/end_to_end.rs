@@ -610,6 +610,19 @@ fn fit_with_declared_invariances_logs_its_pairs_and_is_reproducible() {
         config.contains("\"elastic\": 1.0") && config.contains("cauchy-infonce"),
         "{config}"
     );
+    // strengths that fall over the epochs: said, recorded, and trained otherwise
+    let mut falling = args("M4", "E4.npy");
+    falling.extend(["--augment-final", "0.25"]);
+    let out = drlim(d, &falling);
+    assert!(out.status.success(), "{out:?}");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("declared invariances: shift=2,rotate=10,scale=0.1,shear=0.1,elastic=1,contrast=0.2, falling linearly to 0.25 of these strengths by epoch 2"),
+        "{said}"
+    );
+    let config = std::fs::read_to_string(d.join("M4/config.json")).unwrap();
+    assert!(config.contains("\"augment_final\": 0.25"), "{config}");
+    assert_ne!(e1, read_npy_f32(&d.join("E4.npy")).1);
     // the model maps new digits like any other
     write_digits(d, "test", 30, 500);
     ok(
@@ -632,6 +645,9 @@ fn fit_with_declared_invariances_logs_its_pairs_and_is_reproducible() {
         ],
         "unknown augmentation 'shfit'",
     );
+    let mut too_strong = args("M3", "E3.npy");
+    too_strong.extend(["--augment-final", "2"]);
+    fails(d, &too_strong, "--augment-final must be in [0, 1]");
     fails(
         d,
         &[

@@ -4,7 +4,8 @@
 //! 4,9), net (conv|mlp), hidden, epochs, lr, decay, momentum, batch, margin, k, seed, augment
 //! (as `--augment`), pairs (augmentation pairs per sample), negatives (random|batch),
 //! loss (contrastive|cauchy-infonce), negratio, every, ntrain (first n training digits), opt
-//! (sgd|adam), knn (exact|invariant), dim, augneighbours (1|0).
+//! (sgd|adam), knn (exact|invariant), dim, augneighbours (1|0), augfinal (as
+//! `--augment-final`).
 
 use std::time::Instant;
 
@@ -57,6 +58,7 @@ fn main() {
     o.train.neg_ratio = get("negratio", "1").parse().unwrap();
     o.train.augment_pairs = get("pairs", "1").parse().unwrap();
     o.train.augment_neighbours = get("augneighbours", "1") == "1";
+    o.train.augment_final = get("augfinal", "1").parse().unwrap();
     let aug = get("augment", "");
     o.train.augment = (!aug.is_empty()).then(|| Augmentation::parse(&aug).unwrap());
     o.train.negatives = match get("negatives", "random").as_str() {

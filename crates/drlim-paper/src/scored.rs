@@ -158,9 +158,17 @@ pub fn describe(o: &FitOptions) -> String {
         LossKind::Contrastive => format!("the paper's contrastive loss (margin {})", t.margin),
         LossKind::CauchyInfonce => "the Cauchy-kernel InfoNCE loss (t-SimCNE)".into(),
     };
+    let fall = if t.augment_final < 1.0 {
+        format!(
+            ", the strengths falling linearly to {} of these by the last epoch",
+            t.augment_final
+        )
+    } else {
+        String::new()
+    };
     let augment = match &t.augment {
         Some(a) => format!(
-            "; declared invariances {} (each arm a fresh transformed copy, plus {} pair(s) of two copies of each digit per epoch)",
+            "; declared invariances {} (each arm a fresh transformed copy, plus {} pair(s) of two copies of each digit per epoch{fall})",
             a.describe(),
             t.augment_pairs
         ),

@@ -49,6 +49,7 @@ struct Settings {
     augment: Option<String>,
     augment_pairs: usize,
     augment_neighbours: bool,
+    augment_final: f32,
 }
 
 impl Settings {
@@ -109,6 +110,7 @@ impl Settings {
                 augment,
                 augment_pairs: self.augment_pairs,
                 augment_neighbours: self.augment_neighbours,
+                augment_final: self.augment_final,
                 negatives: self.negatives,
                 loss: self.loss,
             },

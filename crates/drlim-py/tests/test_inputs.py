@@ -105,6 +105,7 @@ def test_transform_checks_shape_and_values(est):
         ({"net": "resnet"}, "net must be one of"),
         ({"neighbours": "friends"}, "unknown source 'friends'"),
         ({"augment": "spin=3"}, "augment: .*spin"),
+        ({"augment": "noise=0.1", "augment_final": 1.5}, r"augment_final must be in \[0, 1\]"),
         ({"hidden": (16, 0)}, "hidden must be a tuple of positive ints"),
         ({"n_jobs": 0}, "n_jobs == 0"),
         ({"random_state": -3}, "random_state must be"),
@@ -151,3 +152,8 @@ def test_prior_knowledge_from_python_shapes_the_graph():
     assert both.graph_.nnz >= ring.graph_.nnz - 2
     noisy = DrLIM(hidden=(8,), epochs=1, augment={"noise": 0.1, "dropout": 0.1}).fit(X)
     assert noisy.embedding_.shape == (60, 2)
+    # transformations that fall to nothing by the last epoch train otherwise
+    settings = dict(hidden=(8,), epochs=3, augment={"noise": 0.5}, random_state=0)
+    constant = DrLIM(**settings).fit(X).embedding_
+    falling = DrLIM(augment_final=0.0, **settings).fit(X).embedding_
+    assert not np.array_equal(constant, falling)

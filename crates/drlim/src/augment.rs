@@ -125,6 +125,21 @@ impl Augmentation {
             || self.elastic > 0.0
     }
 
+    /// Every strength times `factor`: the same transformations, milder (factor < 1) or
+    /// stronger.
+    pub fn scaled(&self, factor: f32) -> Self {
+        Self {
+            shift: self.shift * factor,
+            rotate: self.rotate * factor,
+            scale: self.scale * factor,
+            shear: self.shear * factor,
+            elastic: self.elastic * factor,
+            contrast: self.contrast * factor,
+            noise: self.noise * factor,
+            dropout: self.dropout * factor,
+        }
+    }
+
     /// Whether every strength is 0 (copies equal the sample).
     pub fn is_identity(&self) -> bool {
         *self == Self::default()
@@ -225,6 +240,15 @@ impl Augmenter {
     /// The strengths.
     pub fn augmentation(&self) -> &Augmentation {
         &self.aug
+    }
+
+    /// The same augmenter (image shape, seed, random streams) with every strength times
+    /// `factor` in [0, 1].
+    pub fn scaled(&self, factor: f32) -> Self {
+        Self {
+            aug: self.aug.scaled(factor),
+            ..self.clone()
+        }
     }
 
     /// Transforms each row of `rows` (`row_len` values each) in place; row r uses the random
@@ -674,6 +698,32 @@ mod tests {
         n.apply_rows(&mut x, 10_000, 0);
         let sd = (x.iter().map(|v| v * v).sum::<f32>() / 1e4).sqrt();
         assert!((sd - 0.1).abs() < 0.01, "{sd}");
+    }
+
+    #[test]
+    fn scaling_multiplies_every_strength() {
+        let a = Augmentation::parse(
+            "shift=2,rotate=10,scale=0.1,shear=0.1,elastic=1,contrast=0.2,noise=0.05,dropout=0.4",
+        )
+        .unwrap();
+        assert_eq!(a.scaled(1.0), a);
+        assert!(a.scaled(0.0).is_identity());
+        let half = a.scaled(0.5);
+        assert_eq!(
+            half,
+            Augmentation::parse(
+                "shift=1,rotate=5,scale=0.05,shear=0.05,elastic=0.5,contrast=0.1,noise=0.025,dropout=0.2"
+            )
+            .unwrap()
+        );
+        // an augmenter scaled to 0 leaves rows as they are
+        let img: Vec<f32> = (0..64).map(|i| i as f32).collect();
+        let mut rows = img.clone();
+        Augmenter::new(a, Some((8, 8)), 3)
+            .unwrap()
+            .scaled(0.0)
+            .apply_rows(&mut rows, 64, 0);
+        assert_eq!(rows, img);
     }
 
     #[test]

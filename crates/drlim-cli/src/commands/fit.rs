@@ -77,6 +77,21 @@ pub fn run(a: FitArgs, device: &Device) -> Result<ExitCode> {
         ),
     );
     let options = fit_options(&a.train, a.net, &a.hidden, a.normalise)?;
+    if let Some(aug) = &options.train.augment {
+        let t = &options.train;
+        let fall = if t.augment_final < 1.0 {
+            format!(
+                ", falling linearly to {} of these strengths by epoch {}",
+                t.augment_final, t.epochs
+            )
+        } else {
+            String::new()
+        };
+        say(
+            quiet,
+            format!("declared invariances: {}{fall}", aug.describe()),
+        );
+    }
     let source = super::sources::build(&a, &options, labels.as_deref(), &data)?;
     let mut watch = Watch {
         progress: Progress::new(quiet),

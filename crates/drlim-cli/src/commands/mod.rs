@@ -65,6 +65,7 @@ pub(crate) fn fit_options(
             augment,
             augment_pairs: t.augment_pairs,
             augment_neighbours: !t.augment_self_only,
+            augment_final: t.augment_final,
             negatives: t.negatives.into(),
             loss: t.loss.into(),
         },

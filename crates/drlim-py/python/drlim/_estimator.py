@@ -71,6 +71,11 @@ class DrLIM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         Pairs of two copies of one sample, per sample and epoch (with ``augment``).
     augment_neighbours : bool, default=True
         Whether the graph's pairs are transformed too (with ``augment``).
+    augment_final : float, default=1.0
+        Strength of the ``augment`` transformations at the last epoch, as a fraction of the
+        declared: they fall linearly from the declared strengths at the first epoch (1 keeps
+        them constant). Milder transformations late let the map follow the samples' own
+        neighbourhoods (higher trustworthiness).
     window : int, default=1
         For ``neighbours="temporal"``: the largest step between neighbours.
     epochs : int, default=80
@@ -144,6 +149,7 @@ class DrLIM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         augment=None,
         augment_pairs=1,
         augment_neighbours=True,
+        augment_final=1.0,
         window=1,
         epochs=80,
         batch_size=32,
@@ -171,6 +177,7 @@ class DrLIM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self.augment = augment
         self.augment_pairs = augment_pairs
         self.augment_neighbours = augment_neighbours
+        self.augment_final = augment_final
         self.window = window
         self.epochs = epochs
         self.batch_size = batch_size
@@ -418,6 +425,7 @@ class DrLIM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             "augment": _augment_spec(self.augment),
             "augment_pairs": _count(self.augment_pairs, "augment_pairs", 1),
             "augment_neighbours": bool(self.augment_neighbours),
+            "augment_final": float(self.augment_final),
         }
 
     def _printer(self):
@@ -475,7 +483,7 @@ def _from_model(model):
         "weight_decay": "weight_decay", "optimizer": "optimizer", "margin": "margin",
         "neg_ratio": "neg_ratio", "negatives": "negatives", "loss": "loss",
         "engine": "engine", "augment_pairs": "augment_pairs",
-        "augment_neighbours": "augment_neighbours",
+        "augment_neighbours": "augment_neighbours", "augment_final": "augment_final",
     }
     for key, name in names.items():
         if key in s:

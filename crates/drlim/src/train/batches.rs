@@ -26,6 +26,9 @@ pub(super) struct Batches<'a> {
     pub(super) inputs: &'a [f32],
     pub(super) dim: usize,
     pub(super) config: &'a TrainConfig,
+    /// The declared transformations at their full strengths.
+    declared: Option<Augmenter>,
+    /// The transformations of the current epoch.
     pub(super) augmenter: Option<Augmenter>,
     /// Random streams used so far: each transformed copy gets the next.
     pub(super) streams: u64,
@@ -48,11 +51,19 @@ impl<'a> Batches<'a> {
             inputs,
             dim,
             config,
+            declared: augmenter.clone(),
             augmenter,
             streams: 0,
             ids: Vec::new(),
             y: Vec::new(),
         })
+    }
+
+    /// Sets the strengths of the transformations for `epoch` (1-based), which fall over the
+    /// epochs when [`TrainConfig::augment_final`] is below 1.
+    pub(super) fn begin_epoch(&mut self, epoch: usize) {
+        let factor = self.config.augment_factor(epoch);
+        self.augmenter = self.declared.as_ref().map(|a| a.scaled(factor));
     }
 
     /// Fills `buf` with the 2B inputs of `pairs`.

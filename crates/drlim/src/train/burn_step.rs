@@ -30,6 +30,10 @@ pub(super) struct BurnStepper<'a> {
 }
 
 impl Stepper for BurnStepper<'_> {
+    fn begin_epoch(&mut self, epoch: usize) {
+        self.batches.begin_epoch(epoch);
+    }
+
     fn step(&mut self, pairs: &[Pair], lr: f64) -> f32 {
         let b = pairs.len();
         let dim = self.batches.dim;

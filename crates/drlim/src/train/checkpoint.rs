@@ -335,6 +335,13 @@ fn json<T: Serialize>(v: &T) -> serde_json::Value {
     serde_json::to_value(v).expect("serialisable")
 }
 
+/// The training settings with every default filled in, so that a checkpoint written before a
+/// setting existed compares equal to a run that leaves it at its default.
+fn with_defaults(settings: &serde_json::Value) -> serde_json::Value {
+    serde_json::from_value::<super::TrainConfig>(settings.clone())
+        .map_or_else(|_| settings.clone(), |c| json(&c))
+}
+
 /// The training records' differences, but for the number of epochs and what changes as
 /// training goes on: `name (A in the checkpoint, B now)`.
 fn setting_differences(theirs: &serde_json::Value, ours: &serde_json::Value) -> Vec<String> {
@@ -346,10 +353,12 @@ fn setting_differences(theirs: &serde_json::Value, ours: &serde_json::Value) -> 
                     continue;
                 }
                 match (k.as_str(), v.as_object()) {
-                    ("settings", Some(s)) => {
-                        for (sk, sv) in s {
-                            if sk != "epochs" {
-                                flat.insert(sk.clone(), sv.clone());
+                    ("settings", Some(_)) => {
+                        if let serde_json::Value::Object(s) = with_defaults(v) {
+                            for (sk, sv) in s {
+                                if sk != "epochs" {
+                                    flat.insert(sk, sv);
+                                }
                             }
                         }
                     }

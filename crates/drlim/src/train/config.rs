@@ -108,6 +108,13 @@ pub struct TrainConfig {
     /// transformed too; when false, only the pairs of two copies of one sample are.
     #[serde(default = "yes")]
     pub augment_neighbours: bool,
+    /// Strength of the declared invariances at the last epoch, as a fraction of `augment`'s:
+    /// the strengths fall linearly from `augment`'s at the first epoch to this fraction of
+    /// them at the last (1, the default, keeps them constant). Strong invariances early shape
+    /// the clusters; milder ones late let the map follow the samples' own neighbourhoods more
+    /// closely.
+    #[serde(default = "full")]
+    pub augment_final: f32,
     /// Where non-neighbours come from.
     #[serde(default)]
     pub negatives: Negatives,
@@ -122,6 +129,10 @@ fn one() -> usize {
 
 fn yes() -> bool {
     true
+}
+
+fn full() -> f32 {
+    1.0
 }
 
 impl Default for TrainConfig {
@@ -142,6 +153,7 @@ impl Default for TrainConfig {
             augment: None,
             augment_pairs: defaults::AUGMENT_PAIRS,
             augment_neighbours: true,
+            augment_final: 1.0,
             negatives: Negatives::Random,
             loss: LossKind::Contrastive,
         }
@@ -181,6 +193,9 @@ impl TrainConfig {
         if let Some(a) = &self.augment {
             a.validate()?;
         }
+        if !(0.0..=1.0).contains(&self.augment_final) {
+            return bad("augment_final", "must be in [0, 1]");
+        }
         if self.loss == LossKind::CauchyInfonce && self.negatives != Negatives::Batch {
             return bad(
                 "loss",
@@ -188,6 +203,16 @@ impl TrainConfig {
             );
         }
         Ok(())
+    }
+
+    /// The factor on the declared strengths in `epoch` (1-based): 1 at the first epoch,
+    /// falling linearly to `augment_final` at the last.
+    pub fn augment_factor(&self, epoch: usize) -> f32 {
+        if self.epochs < 2 {
+            return 1.0;
+        }
+        let t = (epoch.clamp(1, self.epochs) - 1) as f32 / (self.epochs - 1) as f32;
+        1.0 - (1.0 - self.augment_final) * t
     }
 
     /// The learning rate of `epoch` (1-based).

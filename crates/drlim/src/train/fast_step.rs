@@ -21,6 +21,10 @@ pub(super) struct FastStepper<'a> {
 }
 
 impl Stepper for FastStepper<'_> {
+    fn begin_epoch(&mut self, epoch: usize) {
+        self.batches.begin_epoch(epoch);
+    }
+
     fn step(&mut self, pairs: &[Pair], lr: f64) -> f32 {
         let (b, d) = (pairs.len(), self.fast.dim());
         self.batches.gather(pairs, &mut self.buf);

@@ -192,6 +192,7 @@ fn run(
     'epochs: for epoch in history.len() + 1..=config.epochs {
         let start = Instant::now();
         let lr = config.lr_at(epoch);
+        stepper.begin_epoch(epoch);
         let pairs = sampler.epoch();
         let (mut total, mut done) = (0f64, 0usize);
         for chunk in pairs.chunks(config.batch) {
@@ -513,7 +514,8 @@ mod tests {
             hidden: vec![16],
             dim: 2,
         };
-        for loss in [LossKind::Contrastive, LossKind::CauchyInfonce] {
+        for (loss, augment_final) in [(LossKind::Contrastive, 1.0), (LossKind::CauchyInfonce, 0.3)]
+        {
             let base = TrainConfig {
                 epochs: 2,
                 batch: 16,
@@ -522,6 +524,7 @@ mod tests {
                     Augmentation::parse("shift=1,rotate=10,elastic=0.5,noise=0.05").unwrap(),
                 ),
                 augment_pairs: 2,
+                augment_final,
                 negatives: Negatives::Batch,
                 loss,
                 ..TrainConfig::default()
@@ -574,6 +577,38 @@ mod tests {
         };
         let err = cfg.validate().unwrap_err().to_string();
         assert_eq!(err, "margin must be a positive number");
+        for bad in [-0.1, 1.5, f32::NAN] {
+            let cfg = TrainConfig {
+                augment_final: bad,
+                ..TrainConfig::default()
+            };
+            let err = cfg.validate().unwrap_err().to_string();
+            assert_eq!(err, "augment_final must be in [0, 1]");
+        }
+    }
+
+    #[test]
+    fn the_strengths_fall_linearly_to_the_final_fraction() {
+        let cfg = TrainConfig {
+            epochs: 5,
+            augment_final: 0.2,
+            ..TrainConfig::default()
+        };
+        let factors: Vec<f32> = (1..=5).map(|e| cfg.augment_factor(e)).collect();
+        for (f, want) in factors.iter().zip([1.0, 0.8, 0.6, 0.4, 0.2]) {
+            assert!((f - want).abs() < 1e-6, "{factors:?}");
+        }
+        let constant = TrainConfig {
+            epochs: 5,
+            ..TrainConfig::default()
+        };
+        assert!((1..=5).all(|e| constant.augment_factor(e) == 1.0));
+        let single = TrainConfig {
+            epochs: 1,
+            augment_final: 0.0,
+            ..TrainConfig::default()
+        };
+        assert_eq!(single.augment_factor(1), 1.0);
     }
 
     /// Stops after `after` epochs, or in the middle of the next epoch when `mid_epoch`.
@@ -831,6 +866,92 @@ mod tests {
             ),
             "resumed"
         );
+    }
+
+    #[test]
+    fn a_checkpoint_from_before_a_setting_existed_resumes_at_its_default() {
+        let (x, g, arch) = blob_task(40, 8);
+        let config = TrainConfig {
+            epochs: 3,
+            batch: 8,
+            lr: 0.01,
+            ..TrainConfig::default()
+        };
+        let mut stop = StopAfter {
+            after: 1,
+            mid_epoch: false,
+            seen: vec![],
+        };
+        let mut cp = train_on(&arch, &x, None, &g, &config, &mut stop)
+            .checkpoint
+            .unwrap();
+        let settings = cp.model.config.training["settings"]
+            .as_object_mut()
+            .unwrap();
+        assert!(settings.remove("augment_final").is_some());
+        let attempt = |c: &TrainConfig| {
+            let template = template_for(&arch, None, c);
+            resume(
+                &template,
+                &x,
+                &g,
+                c,
+                &Device::flex(),
+                &mut Silent,
+                cp.clone(),
+            )
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+        };
+        assert_eq!(attempt(&config), Ok(()));
+        let falling = TrainConfig {
+            augment_final: 0.5,
+            ..config.clone()
+        };
+        let err = attempt(&falling).unwrap_err();
+        assert!(
+            err.contains("augment_final (1.0 in the checkpoint, 0.5 now)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn falling_strengths_train_otherwise_and_resume_exactly() {
+        let (x, g, arch) = blob_task(48, 16);
+        let constant = TrainConfig {
+            epochs: 4,
+            batch: 8,
+            lr: 0.02,
+            momentum: 0.9,
+            seed: 5,
+            augment: Some(Augmentation::parse("noise=0.3,dropout=0.2").unwrap()),
+            ..TrainConfig::default()
+        };
+        let falling = TrainConfig {
+            augment_final: 0.0,
+            ..constant.clone()
+        };
+        let run = |c: &TrainConfig| {
+            train_on(&arch, &x, None, &g, c, &mut Silent)
+                .model
+                .net
+                .weights()
+        };
+        assert_ne!(run(&constant), run(&falling));
+        // the first epoch is at the declared strengths either way
+        let first_epoch = |c: &TrainConfig| {
+            let mut stop = StopAfter {
+                after: 1,
+                mid_epoch: false,
+                seen: vec![],
+            };
+            train_on(&arch, &x, None, &g, c, &mut stop)
+                .model
+                .net
+                .weights()
+        };
+        assert_eq!(first_epoch(&constant), first_epoch(&falling));
+        resume_matches_uninterrupted(&arch, &x, None, &g, &falling);
     }
 
     #[test]

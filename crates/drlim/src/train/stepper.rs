@@ -20,6 +20,9 @@ use super::fast_step::FastStepper;
 ///
 /// [`train`]: super::train
 pub trait Stepper {
+    /// Prepares the epoch numbered `epoch` (1-based): the strengths of the declared
+    /// transformations in it.
+    fn begin_epoch(&mut self, epoch: usize);
     /// Trains on one batch of pairs; returns the batch's mean loss. A non-finite loss is
     /// returned without changing the weights.
     fn step(&mut self, pairs: &[Pair], lr: f64) -> f32;
