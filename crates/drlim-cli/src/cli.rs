@@ -593,6 +593,11 @@ pub struct ExperimentArgs {
     /// mnist-4-9 only: skip the second run with declared invariances (the paper's run alone).
     #[arg(long)]
     pub paper_only: bool,
+    /// mnist-10 and mnist-4-9: the strength of the declared transformations at the last epoch
+    /// of the invariance run, as a fraction of the declared (as `drlim fit --augment-final`;
+    /// default: constant strengths).
+    #[arg(long, value_name = "FRACTION")]
+    pub augment_final: Option<f32>,
     /// Seed.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,

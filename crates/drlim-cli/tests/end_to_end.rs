@@ -504,6 +504,49 @@ fn airplane_split_by_image_is_stated_in_its_report() {
         "--split",
     );
     assert!(!d.join("digits").exists());
+    fails(
+        d,
+        &["experiment", "airplane", "--augment-final", "0.5", "--out", "plane2"],
+        "--augment-final does not apply to airplane (only to experiments with a run that declares invariances: mnist-4-9, mnist-10)",
+    );
+    fails(
+        d,
+        &[
+            "experiment",
+            "mnist-10",
+            "--augment-final",
+            "2",
+            "--out",
+            "ten",
+        ],
+        "--augment-final must be in [0, 1]",
+    );
+    assert!(!d.join("plane2").exists() && !d.join("ten").exists());
+}
+
+#[test]
+fn experiment_states_falling_strengths_of_its_invariance_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(
+        d,
+        &[
+            "experiment",
+            "mnist-4-9",
+            "--epochs",
+            "2",
+            "--augment-final",
+            "0.5",
+            "--quiet",
+            "--out",
+            "digits",
+        ],
+    );
+    let report = std::fs::read_to_string(d.join("digits/report.md")).unwrap();
+    assert!(
+        report.contains("the strengths falling linearly to 0.5 of these by the last epoch"),
+        "{report}"
+    );
 }
 
 #[test]

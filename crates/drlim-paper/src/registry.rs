@@ -25,6 +25,9 @@ pub struct Settings {
     /// Also run the experiment's variant beyond the paper, where it has one (mnist-4-9's run
     /// with declared invariances).
     pub variant: bool,
+    /// For the runs with declared invariances: the strength of the transformations at the last
+    /// epoch, as a fraction of the declared (`None`: the experiment's own, constant).
+    pub augment_final: Option<f32>,
 }
 
 impl Default for Settings {
@@ -35,15 +38,20 @@ impl Default for Settings {
             seed: 0,
             split: SplitBy::Pose,
             variant: true,
+            augment_final: None,
         }
     }
 }
 
 impl Settings {
-    /// `o` with these epochs, learning rate and seed.
+    /// `o` with these epochs, learning rate, seed and (where `o` declares invariances) final
+    /// strength of the transformations.
     pub fn apply(&self, mut o: FitOptions) -> FitOptions {
         o.train.epochs = self.epochs.unwrap_or(o.train.epochs);
         o.train.lr = self.lr.unwrap_or(o.train.lr);
+        if o.train.augment.is_some() {
+            o.train.augment_final = self.augment_final.unwrap_or(o.train.augment_final);
+        }
         o.train.seed = self.seed;
         o
     }
@@ -97,6 +105,8 @@ pub struct Experiment {
     pub takes_split: bool,
     /// Whether it has a variant beyond the paper that `Settings::variant` turns off.
     pub has_variant: bool,
+    /// Whether one of its runs declares invariances (which `Settings::augment_final` tunes).
+    pub declares_invariances: bool,
     /// How it runs.
     pub run: RunFn,
 }
@@ -116,6 +126,7 @@ pub static EXPERIMENTS: [Experiment; 4] = [
         quick_epochs: 8,
         takes_split: false,
         has_variant: true,
+        declares_invariances: true,
         run: mnist_4_9::perform,
     },
     Experiment {
@@ -130,6 +141,7 @@ pub static EXPERIMENTS: [Experiment; 4] = [
         quick_epochs: 2,
         takes_split: false,
         has_variant: false,
+        declares_invariances: false,
         run: mnist_shift::perform,
     },
     Experiment {
@@ -144,6 +156,7 @@ pub static EXPERIMENTS: [Experiment; 4] = [
         quick_epochs: 15,
         takes_split: true,
         has_variant: false,
+        declares_invariances: false,
         run: airplane::perform,
     },
     Experiment {
@@ -156,6 +169,7 @@ pub static EXPERIMENTS: [Experiment; 4] = [
         quick_epochs: 2,
         takes_split: false,
         has_variant: false,
+        declares_invariances: true,
         run: mnist_10::perform,
     },
 ];
@@ -196,5 +210,14 @@ mod tests {
             (o.train.epochs, o.train.lr, o.train.seed),
             (3, base.train.lr, 7)
         );
+        // the final strength of the transformations tunes only runs that declare some
+        let falling = Settings {
+            augment_final: Some(0.4),
+            ..Settings::default()
+        };
+        assert_eq!(falling.apply(base.clone()).train.augment_final, 1.0);
+        let inv = crate::mnist_10::invariance_options();
+        assert_eq!(inv.train.augment_final, 1.0);
+        assert_eq!(falling.apply(inv).train.augment_final, 0.4);
     }
 }

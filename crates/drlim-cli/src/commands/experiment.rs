@@ -24,6 +24,21 @@ pub fn run(a: ExperimentArgs, device: &Device) -> Result<()> {
             names(|e| e.has_variant)
         )));
     }
+    if a.augment_final.is_some() && !exp.declares_invariances {
+        return Err(Error::param(format!(
+            "--augment-final does not apply to {} (only to experiments with a run that declares invariances: {})",
+            exp.name,
+            names(|e| e.declares_invariances)
+        )));
+    }
+    if let Some(f) = a.augment_final {
+        // before any run: a bad fraction would otherwise end the experiment after its first run
+        drlim::TrainConfig {
+            augment_final: f,
+            ..drlim::TrainConfig::default()
+        }
+        .validate()?;
+    }
     let settings = Settings {
         epochs: a.epochs,
         lr: a.lr,
@@ -33,6 +48,7 @@ pub fn run(a: ExperimentArgs, device: &Device) -> Result<()> {
             _ => SplitBy::Pose,
         },
         variant: !a.paper_only,
+        augment_final: a.augment_final,
     };
     let o = run_one(exp, &a.out, &settings, a.quiet, device)?;
     for l in &o.lines {
