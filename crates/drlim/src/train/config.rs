@@ -112,7 +112,8 @@ pub struct TrainConfig {
     /// the strengths fall linearly from `augment`'s at the first epoch to this fraction of
     /// them at the last (1, the default, keeps them constant). Strong invariances early shape
     /// the clusters; milder ones late let the map follow the samples' own neighbourhoods more
-    /// closely.
+    /// closely. The fall spans `epochs`: resuming with more epochs than first asked for
+    /// stretches what remains of it.
     #[serde(default = "full")]
     pub augment_final: f32,
     /// Where non-neighbours come from.
