@@ -618,6 +618,17 @@ mod tests {
         seen: Vec<usize>,
     }
 
+    impl StopAfter {
+        /// An observer that has seen no epoch yet.
+        fn new(after: usize, mid_epoch: bool) -> Self {
+            Self {
+                after,
+                mid_epoch,
+                seen: vec![],
+            }
+        }
+    }
+
     impl TrainObserver for StopAfter {
         fn on_progress(&mut self, epoch: usize, done: usize, _: usize, _: f32) -> ControlFlow<()> {
             if self.mid_epoch && epoch == self.after + 1 && done > 0 {
@@ -648,11 +659,7 @@ mod tests {
         };
         let full = train_on(&arch, &x, None, &g, &cfg(3), &mut Silent);
         for mid_epoch in [false, true] {
-            let mut stop = StopAfter {
-                after: 3,
-                mid_epoch,
-                seen: vec![],
-            };
+            let mut stop = StopAfter::new(3, mid_epoch);
             let t = train_on(&arch, &x, None, &g, &cfg(10), &mut stop);
             assert_eq!(t.outcome, Outcome::Stopped { epochs: 3 });
             assert_eq!(stop.seen, vec![1, 2, 3]);
@@ -662,11 +669,7 @@ mod tests {
             assert!(t.outcome.check().is_ok());
         }
         // stopping in the last epoch's on_epoch is a completed run
-        let mut stop = StopAfter {
-            after: 3,
-            mid_epoch: false,
-            seen: vec![],
-        };
+        let mut stop = StopAfter::new(3, false);
         let t = train_on(&arch, &x, None, &g, &cfg(3), &mut stop);
         assert_eq!(t.outcome, Outcome::Completed);
     }
@@ -683,11 +686,7 @@ mod tests {
     ) {
         let full = train_on(arch, inputs, image, g, config, &mut Silent);
         assert_eq!(full.outcome, Outcome::Completed);
-        let mut stop = StopAfter {
-            after: 2,
-            mid_epoch: true,
-            seen: vec![],
-        };
+        let mut stop = StopAfter::new(2, true);
         let stopped = train_on(arch, inputs, image, g, config, &mut stop);
         assert_eq!(stopped.outcome, Outcome::Stopped { epochs: 2 });
         let checkpoint = stopped.checkpoint.expect("two epochs completed");
@@ -803,11 +802,7 @@ mod tests {
             lr: 0.01,
             ..TrainConfig::default()
         };
-        let mut stop = StopAfter {
-            after: 2,
-            mid_epoch: false,
-            seen: vec![],
-        };
+        let mut stop = StopAfter::new(2, false);
         let t = train_on(&arch, &x, None, &g, &config, &mut stop);
         let cp = t.checkpoint.unwrap();
         let attempt = |arch: &Architecture, x: &[f32], c: &TrainConfig| {
@@ -877,11 +872,7 @@ mod tests {
             lr: 0.01,
             ..TrainConfig::default()
         };
-        let mut stop = StopAfter {
-            after: 1,
-            mid_epoch: false,
-            seen: vec![],
-        };
+        let mut stop = StopAfter::new(1, false);
         let mut cp = train_on(&arch, &x, None, &g, &config, &mut stop)
             .checkpoint
             .unwrap();
@@ -940,11 +931,7 @@ mod tests {
         assert_ne!(run(&constant), run(&falling));
         // the first epoch is at the declared strengths either way
         let first_epoch = |c: &TrainConfig| {
-            let mut stop = StopAfter {
-                after: 1,
-                mid_epoch: false,
-                seen: vec![],
-            };
+            let mut stop = StopAfter::new(1, false);
             train_on(&arch, &x, None, &g, c, &mut stop)
                 .model
                 .net
