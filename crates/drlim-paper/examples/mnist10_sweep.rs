@@ -5,7 +5,7 @@
 //! (as `--augment`), pairs (augmentation pairs per sample), negatives (random|batch),
 //! loss (contrastive|cauchy-infonce), negratio, every, ntrain (first n training digits), opt
 //! (sgd|adam), knn (exact|invariant), dim, augneighbours (1|0), augfinal (as
-//! `--augment-final`).
+//! `--augment-final`), save (a directory to write the fitted model to).
 
 use std::time::Instant;
 
@@ -89,6 +89,10 @@ fn main() {
     };
     let fitted = fit(&split.train, &o, &Device::flex(), &mut obs).unwrap();
     let fit_s = obs.start.elapsed().as_secs_f64();
+    let save = get("save", "");
+    if !save.is_empty() {
+        fitted.model.save(std::path::Path::new(&save)).unwrap();
+    }
     let s = score(&fitted.model, &split).unwrap();
     // the training map's own trustworthiness, to tell underfitting from poor generalisation
     let train_trust = pixel_trustworthiness(&fitted.model, &split.train, &s.train_emb).unwrap();
