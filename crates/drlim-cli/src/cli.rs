@@ -173,6 +173,24 @@ impl From<KnnArg> for drlim::KnnMethod {
     }
 }
 
+/// How the k-NN pairs weigh.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KnnWeightsArg {
+    /// Every pair alike.
+    Uniform,
+    /// UMAP's fuzzy memberships.
+    Fuzzy,
+}
+
+impl From<KnnWeightsArg> for drlim::KnnWeights {
+    fn from(a: KnnWeightsArg) -> Self {
+        match a {
+            KnnWeightsArg::Uniform => drlim::KnnWeights::Uniform,
+            KnnWeightsArg::Fuzzy => drlim::KnnWeights::Fuzzy,
+        }
+    }
+}
+
 /// Training implementation choice.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EngineArg {
@@ -271,6 +289,11 @@ pub struct TrainArgs {
     /// under the shifts and rotations declared with --augment).
     #[arg(long, value_enum, default_value_t = KnnArg::Auto)]
     pub knn: KnnArg,
+    /// How the k-NN pairs weigh: `uniform` (every pair once per epoch, the paper's way) or
+    /// `fuzzy` (UMAP's fuzzy memberships: each epoch draws as many pairs, each in proportion to
+    /// its membership, so a sample's nearest neighbours count more than its farthest).
+    #[arg(long, value_enum, default_value_t = KnnWeightsArg::Uniform)]
+    pub knn_weights: KnnWeightsArg,
     /// Margin m of the contrastive loss.
     #[arg(long, default_value_t = defaults::MARGIN)]
     pub margin: f32,

@@ -338,6 +338,11 @@ fn prior_knowledge_neighbour_sources() {
     );
     let union = fit(&["--neighbours", "knn,pairs", "--pairs", "pairs.csv"]);
     assert!(union.contains(&(0, 5)) && union.contains(&(3, 7)) && union.len() > 2);
+    // fuzzy weights keep the k-NN pairs, and the model records them
+    let knn = fit(&[]);
+    assert_eq!(fit(&["--knn-weights", "fuzzy"]), knn);
+    let config = std::fs::read_to_string(d.join("M/config.json")).unwrap();
+    assert!(config.contains("knn(k=2) with fuzzy weights"), "{config}");
     let fit_fails = |extra: &[&str], needle: &str| {
         let mut args = vec![
             "fit",
@@ -352,6 +357,10 @@ fn prior_knowledge_neighbour_sources() {
         fails(d, &args, needle);
     };
     fit_fails(&["--neighbours", "labels"], "needs --labels");
+    fit_fails(
+        &["--neighbours", "knn,temporal", "--knn-weights", "fuzzy"],
+        "--knn-weights fuzzy weighs the pairs of the k-NN graph, so it needs --neighbours knn alone",
+    );
     std::fs::write(d.join("far.csv"), "0,12\n").unwrap();
     fit_fails(
         &["--neighbours", "pairs", "--pairs", "far.csv"],

@@ -5,7 +5,8 @@
 //! (as `--augment`), pairs (augmentation pairs per sample), negatives (random|batch),
 //! loss (contrastive|cauchy-infonce), negratio, every, ntrain (first n training digits), opt
 //! (sgd|adam), knn (exact|invariant), dim, augneighbours (1|0), augfinal (as
-//! `--augment-final`), save (a directory to write the fitted model to).
+//! `--augment-final`), knnweights (uniform|fuzzy), save (a directory to write the fitted model
+//! to).
 
 use std::time::Instant;
 
@@ -42,6 +43,9 @@ fn main() {
     };
     o.dim = get("dim", "2").parse().unwrap();
     o.k = get("k", "5").parse().unwrap();
+    if get("knnweights", "uniform") == "fuzzy" {
+        o.knn_weights = drlim::KnnWeights::Fuzzy;
+    }
     if get("knn", "exact") == "invariant" {
         o.knn_method = drlim::KnnMethod::Invariant;
     }

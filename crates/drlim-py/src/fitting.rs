@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use drlim::data::NormaliseMode;
 use drlim::{
-    Augmentation, Engine, EpochReport, FitOptions, KnnMethod, LossKind, Model as EngineModel,
-    Negatives, NetKind, OptimizerKind, Outcome, TrainConfig, TrainObserver,
+    Augmentation, Engine, EpochReport, FitOptions, KnnMethod, KnnWeights, LossKind,
+    Model as EngineModel, Negatives, NetKind, OptimizerKind, Outcome, TrainConfig, TrainObserver,
 };
-use numpy::{IntoPyArray, PyArray2, PyArrayMethods};
+use numpy::{IntoPyArray, PyArray1, PyArray2, PyArrayMethods};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use serde::Deserialize;
@@ -29,6 +29,7 @@ struct Settings {
     dim: usize,
     k: usize,
     knn: String,
+    knn_weights: String,
     normalise: String,
     neighbours: Vec<String>,
     window: usize,
@@ -71,6 +72,11 @@ impl Settings {
             "invariant" => KnnMethod::Invariant,
             v => return Err(bad("knn", v, "'auto', 'exact', 'hnsw', 'invariant'")),
         };
+        let knn_weights = match self.knn_weights.as_str() {
+            "uniform" => KnnWeights::Uniform,
+            "fuzzy" => KnnWeights::Fuzzy,
+            v => return Err(bad("knn_weights", v, "'uniform', 'fuzzy'")),
+        };
         let normalise = match self.normalise.as_str() {
             "auto" => NormaliseMode::Auto,
             "none" => NormaliseMode::None,
@@ -94,6 +100,7 @@ impl Settings {
             dim: self.dim,
             k: self.k,
             knn_method,
+            knn_weights,
             normalise,
             train: TrainConfig {
                 epochs: self.epochs,
@@ -187,12 +194,13 @@ impl TrainObserver for Watch<'_> {
 }
 
 /// What a fit gives Python: the model, the training embedding (n×d), the neighbour pairs
-/// (m×2, i < j), the epochs' `(epoch, loss, lr, pairs, seconds)`, the graph's build time and
+/// (m×2, i < j) and their weights (m, if the graph has them), the epochs' `(epoch, loss, lr, pairs, seconds)`, the graph's build time and
 /// the neighbour source's description.
 type Fitted<'py> = (
     Model,
     Bound<'py, PyArray2<f32>>,
     Bound<'py, PyArray2<i64>>,
+    Option<Bound<'py, PyArray1<f32>>>,
     Vec<(usize, f32, f64, usize, f64)>,
     f64,
     String,
@@ -349,6 +357,7 @@ pub fn fit<'py>(
         .into_pyarray(py)
         .reshape([m, 2])
         .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+    let weights = fitted.graph.weights().map(|w| w.to_vec().into_pyarray(py));
     let history = fitted
         .history
         .iter()
@@ -360,6 +369,7 @@ pub fn fit<'py>(
         },
         embedding,
         pairs,
+        weights,
         history,
         fitted.graph_seconds,
         described,

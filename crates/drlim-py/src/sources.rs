@@ -35,6 +35,11 @@ pub fn build(
     if names.is_empty() {
         return Err(Error::param("neighbours names no source of neighbours"));
     }
+    if options.knn_weights != drlim::KnnWeights::Uniform && names != ["knn"] {
+        return Err(Error::param(
+            "knn_weights='fuzzy' weighs the pairs of the k-NN graph, so it needs neighbours='knn' alone",
+        ));
+    }
     for name in &names {
         sources.push(match name.as_str() {
             "knn" => drlim::knn_source(data, options)?,

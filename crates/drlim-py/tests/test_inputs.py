@@ -112,6 +112,8 @@ def test_transform_checks_shape_and_values(est):
         ({"neighbours": "labels"}, "needs y"),
         ({"neighbours": "pairs"}, r"needs fit\(X, pairs="),
         ({"neighbours": "grid"}, r"needs fit\(X, metadata="),
+        ({"knn_weights": "heavy"}, "knn_weights must be one of"),
+        ({"knn_weights": "fuzzy", "neighbours": ("knn", "temporal")}, "needs neighbours='knn' alone"),
     ],
 )
 def test_bad_settings_raise_valueerror_naming_them(params, message):
@@ -152,6 +154,14 @@ def test_prior_knowledge_from_python_shapes_the_graph():
     assert both.graph_.nnz >= ring.graph_.nnz - 2
     noisy = DrLIM(hidden=(8,), epochs=1, augment={"noise": 0.1, "dropout": 0.1}).fit(X)
     assert noisy.embedding_.shape == (60, 2)
+    # fuzzy weights keep the pairs and weigh them by membership, at most 1
+    fuzzy = DrLIM(knn_weights="fuzzy", hidden=(8,), epochs=1, random_state=0).fit(X)
+    plain = DrLIM(hidden=(8,), epochs=1, random_state=0).fit(X)
+    assert (fuzzy.graph_ != 0).sum() == plain.graph_.nnz and np.all(plain.graph_.data == 1)
+    assert fuzzy.neighbour_source_ == "knn(k=5) with fuzzy weights"
+    w = fuzzy.graph_.data
+    assert np.all((w > 0) & (w <= 1)) and w.min() < 0.9 and np.allclose(fuzzy.graph_.T.toarray(), fuzzy.graph_.toarray())
+    assert not np.array_equal(fuzzy.embedding_, plain.embedding_)
     # transformations that fall to nothing by the last epoch train otherwise
     settings = dict(hidden=(8,), epochs=3, augment={"noise": 0.5}, random_state=0)
     constant = DrLIM(**settings).fit(X).embedding_

@@ -88,7 +88,8 @@ pub use burn::tensor::Device;
 pub use data::Dataset;
 pub use error::{Error, Result};
 pub use fit::{
-    fit, fit_resume, fit_with, knn_source, FitOptions, Fitted, KnnMethod, NetKind, AUTO_HNSW_ABOVE,
+    fit, fit_resume, fit_with, knn_source, FitOptions, Fitted, KnnMethod, KnnWeights, NetKind,
+    AUTO_HNSW_ABOVE,
 };
 pub use mapping::Model;
 pub use train::{

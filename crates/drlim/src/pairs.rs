@@ -45,6 +45,8 @@ impl PairCounts {
 /// Draws the pairs of each epoch.
 pub struct PairSampler<'g> {
     graph: &'g NeighbourGraph,
+    /// Running sums of the graph's pair weights, if it has them.
+    cumulative: Option<Vec<f64>>,
     augment_pairs: usize,
     negatives: usize,
     rng: ChaCha8Rng,
@@ -75,8 +77,17 @@ impl<'g> PairSampler<'g> {
         if negatives > 0 && graph.non_neighbour_count() == 0 {
             return Err(Error::param("every pair of samples is a neighbour pair: there are no non-neighbour pairs to push apart"));
         }
+        let cumulative = graph.weights().map(|w| {
+            w.iter()
+                .scan(0f64, |sum, &v| {
+                    *sum += v as f64;
+                    Some(*sum)
+                })
+                .collect()
+        });
         Ok(Self {
             graph,
+            cumulative,
             augment_pairs,
             negatives,
             rng: ChaCha8Rng::seed_from_u64(seed ^ 0x9e37_79b9_7f4a_7c15),
@@ -110,11 +121,21 @@ impl<'g> PairSampler<'g> {
         self.counts().total()
     }
 
-    /// The next epoch's pairs, shuffled.
+    /// The next epoch's pairs, shuffled: every neighbour pair once, or, where the graph weighs
+    /// its pairs, as many neighbour pairs drawn with probability proportional to their weights.
     pub fn epoch(&mut self) -> Vec<Pair> {
         let n = self.graph.n() as u32;
         let mut pairs: Vec<Pair> = Vec::with_capacity(self.pairs_per_epoch());
-        for &(i, j) in self.graph.pairs() {
+        let all = self.graph.pairs();
+        for &pair in all {
+            let (i, j) = match &self.cumulative {
+                None => pair,
+                Some(cum) => {
+                    let total = *cum.last().expect("a weighted graph has pairs");
+                    let u = self.rng.random::<f64>() * total;
+                    all[cum.partition_point(|&c| c <= u).min(all.len() - 1)]
+                }
+            };
             let (a, b) = if self.rng.random::<bool>() {
                 (j, i)
             } else {
@@ -140,6 +161,38 @@ impl<'g> PairSampler<'g> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn weighted_pairs_are_drawn_in_proportion_to_their_weights() {
+        let g = NeighbourGraph::from_pairs(4, [(0, 1), (1, 2), (2, 3)])
+            .with_weights(vec![1.0, 3.0, 0.25])
+            .unwrap();
+        let draw = |seed| {
+            let mut s = PairSampler::new(&g, 0.0, 1, seed).unwrap();
+            (0..4000).flat_map(|_| s.epoch()).collect::<Vec<Pair>>()
+        };
+        let pairs = draw(5);
+        assert_eq!(pairs.len(), 4000 * (3 + 4));
+        let count = |i: u32, j: u32| {
+            pairs
+                .iter()
+                .filter(|p| (p.a.min(p.b), p.a.max(p.b)) == (i, j))
+                .count() as f64
+        };
+        // 12,000 draws: shares 1/4.25, 3/4.25, 0.25/4.25 within a few standard deviations
+        let total = 12_000.0;
+        for ((i, j), w) in [((0, 1), 1.0), ((1, 2), 3.0), ((2, 3), 0.25)] {
+            let share = count(i, j) / total;
+            assert!((share - w / 4.25).abs() < 0.02, "pair {i}-{j}: {share}");
+        }
+        // the self pairs of transformed copies are not weighted: each sample once per epoch
+        assert_eq!(pairs.iter().filter(|p| p.a == p.b).count(), 4000 * 4);
+        // the same seed draws the same pairs
+        assert!(pairs
+            .iter()
+            .zip(draw(5))
+            .all(|(p, q)| (p.a, p.b) == (q.a, q.b)));
+    }
 
     #[test]
     fn every_neighbour_pair_once_and_negatives_never_neighbours() {

@@ -49,6 +49,7 @@ pub(crate) fn fit_options(
         dim: t.dim,
         k: t.k,
         knn_method: t.knn.into(),
+        knn_weights: t.knn_weights.into(),
         normalise: normalise.into(),
         train: TrainConfig {
             epochs: t.epochs,

@@ -22,6 +22,11 @@ pub fn build(
     let mut sources: Vec<Box<dyn NeighbourSource>> = Vec::new();
     let mut names = a.neighbours.clone();
     names.dedup();
+    if options.knn_weights != drlim::KnnWeights::Uniform && names != [SourceArg::Knn] {
+        return Err(Error::param(
+            "--knn-weights fuzzy weighs the pairs of the k-NN graph, so it needs --neighbours knn alone",
+        ));
+    }
     for s in names {
         sources.push(match s {
             SourceArg::Knn => drlim::knn_source(data, options)?,

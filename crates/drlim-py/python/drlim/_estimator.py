@@ -52,6 +52,11 @@ class DrLIM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         above; exactly (grows with n², reproducible bit for bit); approximately with an HNSW
         index (for large data; built in parallel, so the graph may differ slightly between
         runs); or exactly under the shifts and rotations declared in ``augment`` (images).
+    knn_weights : {"uniform", "fuzzy"}, default="uniform"
+        How the nearest-neighbour pairs weigh: every pair once per epoch (the paper's way), or
+        UMAP's fuzzy memberships: each epoch draws as many pairs, each in proportion to its
+        membership, so that a sample's nearest neighbours count more than its farthest. Only
+        with ``neighbours="knn"`` alone.
     margin : float, default=1.0
         The margin m of the contrastive loss.
     negatives : {"random", "batch"}, default="random"
@@ -111,7 +116,8 @@ class DrLIM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     embedding_ : ndarray of shape (n_samples, n_components), float32
         The training samples' coordinates.
     graph_ : scipy.sparse.csr_matrix of shape (n_samples, n_samples)
-        The neighbour graph trained on (symmetric, ones at neighbour pairs).
+        The neighbour graph trained on (symmetric): ones at neighbour pairs, or their fuzzy
+        memberships with ``knn_weights="fuzzy"``.
     loss_curve_ : list of float
         Mean loss of each epoch.
     n_iter_ : int
@@ -142,6 +148,7 @@ class DrLIM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         neighbours="knn",
         n_neighbors=5,
         knn="auto",
+        knn_weights="uniform",
         margin=1.0,
         negatives="random",
         neg_ratio=1.0,
@@ -170,6 +177,7 @@ class DrLIM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self.neighbours = neighbours
         self.n_neighbors = n_neighbors
         self.knn = knn
+        self.knn_weights = knn_weights
         self.margin = margin
         self.negatives = negatives
         self.neg_ratio = neg_ratio
@@ -253,15 +261,17 @@ class DrLIM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             metadata = _whole_numbers(metadata, "metadata")
         settings = self._settings(sources, grid)
         callback = self._printer() if self.verbose else None
-        model, embedding, pair_rows, history, _, described = _drlim.fit(
+        model, embedding, pair_rows, pair_weights, history, _, described = _drlim.fit(
             X.reshape((len(X),) + tuple(shape)), json.dumps(settings), labels=labels, pairs=pairs, metadata=metadata,
             callback=callback, n_jobs=self.n_jobs,
         )
         n = len(X)
-        ones = np.ones(2 * len(pair_rows), dtype=np.float32)
+        if pair_weights is None:
+            pair_weights = np.ones(len(pair_rows), dtype=np.float32)
+        values = np.concatenate([pair_weights, pair_weights])
         rows = np.concatenate([pair_rows[:, 0], pair_rows[:, 1]])
         cols = np.concatenate([pair_rows[:, 1], pair_rows[:, 0]])
-        self.graph_ = sp.csr_matrix((ones, (rows, cols)), shape=(n, n))
+        self.graph_ = sp.csr_matrix((values, (rows, cols)), shape=(n, n))
         self.embedding_ = embedding
         self.loss_curve_ = [float(h[1]) for h in history]
         self.n_iter_ = len(history)
@@ -403,6 +413,7 @@ class DrLIM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             "dim": _count(self.n_components, "n_components", 1),
             "k": _count(self.n_neighbors, "n_neighbors", 1),
             "knn": _choice(self.knn, "knn", ("auto", "exact", "hnsw", "invariant")),
+            "knn_weights": _choice(self.knn_weights, "knn_weights", ("uniform", "fuzzy")),
             "normalise": _choice(
                 self.normalise, "normalise", ("auto", "none", "unit", "standardise", "standardize")
             ),

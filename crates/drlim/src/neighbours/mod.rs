@@ -3,6 +3,7 @@
 //! [`NeighbourGraph`]: k nearest neighbours in input space (exact or HNSW), same label, a list of
 //! pairs, transformed copies, adjacency on a metadata grid, closeness in time, and unions.
 
+mod fuzzy;
 mod graph;
 #[cfg(feature = "hnsw")]
 mod hnsw;
@@ -10,6 +11,7 @@ mod invariant;
 mod knn;
 mod prior;
 
+pub use fuzzy::{fuzzy_weights, memberships, FuzzyWeights};
 pub use graph::NeighbourGraph;
 #[cfg(feature = "hnsw")]
 pub use hnsw::{hnsw_indices, recall, HnswKnnSource};

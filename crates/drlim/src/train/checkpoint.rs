@@ -176,11 +176,27 @@ impl Checkpoint {
                 .flat_map(|&(i, j)| [i, j])
                 .flat_map(u32::to_le_bytes)
                 .collect();
-            let view = TensorView::new(Dtype::U32, vec![graph.len(), 2], &pairs)
-                .expect("consistent tensor");
+            let weights: Vec<u8> = graph
+                .weights()
+                .unwrap_or_default()
+                .iter()
+                .flat_map(|w| w.to_le_bytes())
+                .collect();
+            let mut views = vec![(
+                "pairs",
+                TensorView::new(Dtype::U32, vec![graph.len(), 2], &pairs)
+                    .expect("consistent tensor"),
+            )];
+            if graph.weights().is_some() {
+                views.push((
+                    "weights",
+                    TensorView::new(Dtype::F32, vec![graph.len()], &weights)
+                        .expect("consistent tensor"),
+                ));
+            }
             let meta = HashMap::from([("n".to_string(), graph.n().to_string())]);
-            let graph_bytes = safetensors::serialize([("pairs", view)], Some(meta))
-                .map_err(|e| out(GRAPH_FILE, &e))?;
+            let graph_bytes =
+                safetensors::serialize(views, Some(meta)).map_err(|e| out(GRAPH_FILE, &e))?;
             let manifest = Manifest {
                 graph_crc32: crc32fast::hash(&graph_bytes),
                 ..manifest
@@ -446,8 +462,28 @@ fn read_graph(path: &Path, crc32: u32) -> std::result::Result<NeighbourGraph, St
             "sample index {bad} is out of range for {n} samples"
         ));
     }
-    Ok(NeighbourGraph::from_pairs(
-        n,
-        ids.chunks_exact(2).map(|p| (p[0], p[1])),
-    ))
+    let stored: Vec<(u32, u32)> = ids.chunks_exact(2).map(|p| (p[0], p[1])).collect();
+    let graph = NeighbourGraph::from_pairs(n, stored.iter().copied());
+    let Ok(w) = st.tensor("weights") else {
+        return Ok(graph);
+    };
+    if w.dtype() != Dtype::F32 || w.shape() != [stored.len()] {
+        return Err(format!(
+            "tensor 'weights' must be F32 of shape [{}] (one per pair), not {:?} {:?}",
+            stored.len(),
+            w.dtype(),
+            w.shape()
+        ));
+    }
+    if graph.pairs() != stored {
+        return Err(
+            "its weighted pairs are not sorted and distinct (i < j), as drlim writes them".into(),
+        );
+    }
+    let weights = w
+        .data()
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
+        .collect();
+    graph.with_weights(weights)
 }

@@ -696,6 +696,7 @@ mod tests {
         checkpoint.save(&path, g).unwrap();
         let (loaded, graph) = Checkpoint::load(&path, &Device::flex()).unwrap();
         assert_eq!(graph.pairs(), g.pairs());
+        assert_eq!(graph.weights(), g.weights());
         assert_eq!(loaded.stepper, checkpoint.stepper);
         assert_eq!(loaded.sampler, checkpoint.sampler);
         assert_eq!(loaded.history, checkpoint.history);
@@ -939,6 +940,35 @@ mod tests {
         };
         assert_eq!(first_epoch(&constant), first_epoch(&falling));
         resume_matches_uninterrupted(&arch, &x, None, &g, &falling);
+    }
+
+    #[test]
+    fn weighted_graphs_train_otherwise_and_resume_exactly() {
+        let (x, g, arch) = blob_task(48, 16);
+        let weighted = crate::neighbours::FuzzyWeights {
+            inner: Box::new(KnnSource { k: 3 }),
+            k: 3,
+        }
+        .graph(&Points::new(&x, 8))
+        .unwrap();
+        assert_eq!(weighted.pairs(), g.pairs());
+        let config = TrainConfig {
+            epochs: 4,
+            batch: 8,
+            lr: 0.02,
+            momentum: 0.9,
+            seed: 3,
+            ..TrainConfig::default()
+        };
+        let run = |g: &NeighbourGraph| {
+            train_on(&arch, &x, None, g, &config, &mut Silent)
+                .model
+                .net
+                .weights()
+        };
+        assert_ne!(run(&g), run(&weighted));
+        assert_eq!(run(&weighted), run(&weighted));
+        resume_matches_uninterrupted(&arch, &x, None, &weighted, &config);
     }
 
     #[test]
