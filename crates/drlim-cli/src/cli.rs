@@ -621,6 +621,10 @@ pub struct ExperimentArgs {
     /// default: constant strengths).
     #[arg(long, value_name = "FRACTION")]
     pub augment_final: Option<f32>,
+    /// mnist-10 and mnist-4-9: how the invariance run's k-NN pairs weigh (as `drlim fit
+    /// --knn-weights`; default: uniform).
+    #[arg(long, value_enum)]
+    pub knn_weights: Option<KnnWeightsArg>,
     /// Seed.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,

@@ -522,6 +522,18 @@ fn airplane_split_by_image_is_stated_in_its_report() {
         d,
         &[
             "experiment",
+            "airplane",
+            "--knn-weights",
+            "fuzzy",
+            "--out",
+            "plane2",
+        ],
+        "--knn-weights does not apply to airplane",
+    );
+    fails(
+        d,
+        &[
+            "experiment",
             "mnist-10",
             "--augment-final",
             "2",
@@ -534,7 +546,7 @@ fn airplane_split_by_image_is_stated_in_its_report() {
 }
 
 #[test]
-fn experiment_states_falling_strengths_of_its_invariance_run() {
+fn experiment_states_falling_strengths_and_weights_of_its_invariance_run() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     ok(
@@ -546,6 +558,8 @@ fn experiment_states_falling_strengths_of_its_invariance_run() {
             "2",
             "--augment-final",
             "0.5",
+            "--knn-weights",
+            "fuzzy",
             "--quiet",
             "--out",
             "digits",
@@ -554,6 +568,14 @@ fn experiment_states_falling_strengths_of_its_invariance_run() {
     let report = std::fs::read_to_string(d.join("digits/report.md")).unwrap();
     assert!(
         report.contains("the strengths falling linearly to 0.5 of these by the last epoch"),
+        "{report}"
+    );
+    // the weights apply to the invariance run only; the paper's run keeps its own
+    assert_eq!(
+        report
+            .matches("(pairs drawn in proportion to UMAP's fuzzy memberships)")
+            .count(),
+        1,
         "{report}"
     );
 }

@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use drlim::{Device, FitOptions, Result, TrainObserver};
+use drlim::{Device, FitOptions, KnnWeights, Result, TrainObserver};
 
 use crate::airplane::SplitBy;
 use crate::{airplane, mnist_10, mnist_4_9, mnist_shift};
@@ -28,6 +28,9 @@ pub struct Settings {
     /// For the runs with declared invariances: the strength of the transformations at the last
     /// epoch, as a fraction of the declared (`None`: the experiment's own, constant).
     pub augment_final: Option<f32>,
+    /// For the runs with declared invariances: how their k-NN pairs weigh (`None`: the
+    /// experiment's own, uniform).
+    pub knn_weights: Option<KnnWeights>,
 }
 
 impl Default for Settings {
@@ -39,18 +42,20 @@ impl Default for Settings {
             split: SplitBy::Pose,
             variant: true,
             augment_final: None,
+            knn_weights: None,
         }
     }
 }
 
 impl Settings {
     /// `o` with these epochs, learning rate, seed and (where `o` declares invariances) final
-    /// strength of the transformations.
+    /// strength of the transformations and weights of the k-NN pairs.
     pub fn apply(&self, mut o: FitOptions) -> FitOptions {
         o.train.epochs = self.epochs.unwrap_or(o.train.epochs);
         o.train.lr = self.lr.unwrap_or(o.train.lr);
         if o.train.augment.is_some() {
             o.train.augment_final = self.augment_final.unwrap_or(o.train.augment_final);
+            o.knn_weights = self.knn_weights.unwrap_or(o.knn_weights);
         }
         o.train.seed = self.seed;
         o
@@ -218,6 +223,14 @@ mod tests {
         assert_eq!(falling.apply(base.clone()).train.augment_final, 1.0);
         let inv = crate::mnist_10::invariance_options();
         assert_eq!(inv.train.augment_final, 1.0);
-        assert_eq!(falling.apply(inv).train.augment_final, 0.4);
+        assert_eq!(falling.apply(inv.clone()).train.augment_final, 0.4);
+        // so do the weights of the k-NN pairs
+        let fuzzy = Settings {
+            knn_weights: Some(KnnWeights::Fuzzy),
+            ..Settings::default()
+        };
+        assert_eq!(fuzzy.apply(base).knn_weights, KnnWeights::Uniform);
+        assert_eq!(inv.knn_weights, KnnWeights::Uniform);
+        assert_eq!(fuzzy.apply(inv).knn_weights, KnnWeights::Fuzzy);
     }
 }

@@ -11,7 +11,7 @@ use drlim::eval::{knn_accuracy, trustworthiness};
 use drlim::plot::{scatter, Colouring};
 use drlim::points::Points;
 use drlim::train::{LossKind, Negatives, TrainObserver};
-use drlim::{fit, Dataset, Device, EpochReport, FitOptions, Model, NetKind, Result};
+use drlim::{fit, Dataset, Device, EpochReport, FitOptions, KnnWeights, Model, NetKind, Result};
 
 use crate::mnist_4_9::Split;
 
@@ -174,8 +174,12 @@ pub fn describe(o: &FitOptions) -> String {
         ),
         None => String::new(),
     };
+    let weights = match o.knn_weights {
+        KnnWeights::Uniform => "",
+        KnnWeights::Fuzzy => " (pairs drawn in proportion to UMAP's fuzzy memberships)",
+    };
     format!(
-        "{net} to {} dimensions, {} Euclidean neighbours, {negatives}, {loss}, {} epochs of batch {}, SGD lr {} (decay {} per epoch), momentum {}{augment}, seed {}",
+        "{net} to {} dimensions, {} Euclidean neighbours{weights}, {negatives}, {loss}, {} epochs of batch {}, SGD lr {} (decay {} per epoch), momentum {}{augment}, seed {}",
         o.dim, o.k, t.epochs, t.batch, t.lr, t.lr_decay, t.momentum, t.seed
     )
 }

@@ -31,6 +31,13 @@ pub fn run(a: ExperimentArgs, device: &Device) -> Result<()> {
             names(|e| e.declares_invariances)
         )));
     }
+    if a.knn_weights.is_some() && !exp.declares_invariances {
+        return Err(Error::param(format!(
+            "--knn-weights does not apply to {} (only to experiments with a run that declares invariances: {})",
+            exp.name,
+            names(|e| e.declares_invariances)
+        )));
+    }
     if let Some(f) = a.augment_final {
         // before any run: a bad fraction would otherwise end the experiment after its first run
         drlim::TrainConfig {
@@ -49,6 +56,7 @@ pub fn run(a: ExperimentArgs, device: &Device) -> Result<()> {
         },
         variant: !a.paper_only,
         augment_final: a.augment_final,
+        knn_weights: a.knn_weights.map(Into::into),
     };
     let o = run_one(exp, &a.out, &settings, a.quiet, device)?;
     for l in &o.lines {
