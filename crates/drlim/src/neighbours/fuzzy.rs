@@ -83,17 +83,14 @@ pub fn memberships(d: &[f64]) -> Vec<f64> {
     }
     let rho = d.iter().copied().find(|&v| v > 0.0).unwrap_or(0.0);
     let target = (d.len() as f64).log2();
-    let sum = |sigma: f64| -> f64 {
-        d.iter()
-            .map(|&v| {
-                if v <= rho {
-                    1.0
-                } else {
-                    (-(v - rho) / sigma).exp()
-                }
-            })
-            .sum()
+    let member = |v: f64, sigma: f64| {
+        if v <= rho {
+            1.0
+        } else {
+            (-(v - rho) / sigma).exp()
+        }
     };
+    let sum = |sigma: f64| -> f64 { d.iter().map(|&v| member(v, sigma)).sum() };
     let (mut lo, mut hi, mut sigma) = (0.0f64, f64::INFINITY, 1.0f64);
     for _ in 0..64 {
         let s = sum(sigma);
@@ -114,15 +111,7 @@ pub fn memberships(d: &[f64]) -> Vec<f64> {
     }
     let mean = d.iter().sum::<f64>() / d.len() as f64;
     let sigma = sigma.max(MIN_SIGMA_SCALE * mean).max(f64::MIN_POSITIVE);
-    d.iter()
-        .map(|&v| {
-            if v <= rho {
-                1.0
-            } else {
-                (-(v - rho) / sigma).exp()
-            }
-        })
-        .collect()
+    d.iter().map(|&v| member(v, sigma)).collect()
 }
 
 #[cfg(test)]
