@@ -194,8 +194,8 @@ impl TrainObserver for Watch<'_> {
 }
 
 /// What a fit gives Python: the model, the training embedding (n×d), the neighbour pairs
-/// (m×2, i < j) and their weights (m, if the graph has them), the epochs' `(epoch, loss, lr, pairs, seconds)`, the graph's build time and
-/// the neighbour source's description.
+/// (m×2, i < j) and their weights (m, if the graph has them), the epochs' `(epoch, loss, lr,
+/// pairs, seconds)`, the graph's build time and the neighbour source's description.
 type Fitted<'py> = (
     Model,
     Bound<'py, PyArray2<f32>>,

@@ -15,7 +15,7 @@ use crate::points::{sq_distance, Points};
 /// `MIN_K_DIST_SCALE`): keeps σ_i positive for samples whose neighbours are all equally far.
 const MIN_SIGMA_SCALE: f64 = 1e-3;
 /// Weight given to a pair that is among neither sample's k nearest (possible only with ties or
-/// another source's pairs): the smallest positive weight, so that it stays a neighbour pair.
+/// another source's pairs): a tiny positive weight, so that it stays a neighbour pair.
 const FLOOR: f32 = 1e-6;
 
 /// The graph of another source (k-nearest-neighbour relations: exact, HNSW or under
