@@ -8,35 +8,47 @@ use super::show;
 use crate::cli::{AirplaneSplit, ExperimentArgs};
 use crate::progress::Progress;
 
+/// Which experiments a flag applies to.
+type Applies = fn(&Experiment) -> bool;
+
 pub fn run(a: ExperimentArgs, device: &Device) -> Result<()> {
     let exp = registry::find(&a.name).expect("clap accepts registered names only");
-    if a.split.is_some() && !exp.takes_split {
-        return Err(Error::param(format!(
-            "--split does not apply to {} (only to experiments with a choice of split: {})",
-            exp.name,
-            names(|e| e.takes_split)
-        )));
-    }
-    if a.paper_only && !exp.has_variant {
-        return Err(Error::param(format!(
-            "--paper-only does not apply to {} (only to experiments with a variant beyond the paper: {})",
-            exp.name,
-            names(|e| e.has_variant)
-        )));
-    }
-    if a.augment_final.is_some() && !exp.declares_invariances {
-        return Err(Error::param(format!(
-            "--augment-final does not apply to {} (only to experiments with a run that declares invariances: {})",
-            exp.name,
-            names(|e| e.declares_invariances)
-        )));
-    }
-    if a.knn_weights.is_some() && !exp.declares_invariances {
-        return Err(Error::param(format!(
-            "--knn-weights does not apply to {} (only to experiments with a run that declares invariances: {})",
-            exp.name,
-            names(|e| e.declares_invariances)
-        )));
+    // each flag that belongs to some experiments only: given, the experiments it applies to,
+    // and what they have in common
+    let only_for: [(&str, bool, Applies, &str); 4] = [
+        (
+            "--split",
+            a.split.is_some(),
+            |e| e.takes_split,
+            "a choice of split",
+        ),
+        (
+            "--paper-only",
+            a.paper_only,
+            |e| e.has_variant,
+            "a variant beyond the paper",
+        ),
+        (
+            "--augment-final",
+            a.augment_final.is_some(),
+            |e| e.declares_invariances,
+            "a run that declares invariances",
+        ),
+        (
+            "--knn-weights",
+            a.knn_weights.is_some(),
+            |e| e.declares_invariances,
+            "a run that declares invariances",
+        ),
+    ];
+    for (flag, given, applies, which) in only_for {
+        if given && !applies(exp) {
+            return Err(Error::param(format!(
+                "{flag} does not apply to {} (only to experiments with {which}: {})",
+                exp.name,
+                names(applies)
+            )));
+        }
     }
     if let Some(f) = a.augment_final {
         // before any run: a bad fraction would otherwise end the experiment after its first run
