@@ -462,20 +462,20 @@ fn read_graph(path: &Path, crc32: u32) -> std::result::Result<NeighbourGraph, St
             "sample index {bad} is out of range for {n} samples"
         ));
     }
-    let stored: Vec<(u32, u32)> = ids.chunks_exact(2).map(|p| (p[0], p[1])).collect();
-    let graph = NeighbourGraph::from_pairs(n, stored.iter().copied());
+    let stored = || ids.chunks_exact(2).map(|p| (p[0], p[1]));
+    let graph = NeighbourGraph::from_pairs(n, stored());
     let Ok(w) = st.tensor("weights") else {
         return Ok(graph);
     };
-    if w.dtype() != Dtype::F32 || w.shape() != [stored.len()] {
+    let count = ids.len() / 2;
+    if w.dtype() != Dtype::F32 || w.shape() != [count] {
         return Err(format!(
-            "tensor 'weights' must be F32 of shape [{}] (one per pair), not {:?} {:?}",
-            stored.len(),
+            "tensor 'weights' must be F32 of shape [{count}] (one per pair), not {:?} {:?}",
             w.dtype(),
             w.shape()
         ));
     }
-    if graph.pairs() != stored {
+    if !graph.pairs().iter().copied().eq(stored()) {
         return Err(
             "its weighted pairs are not sorted and distinct (i < j), as drlim writes them".into(),
         );
@@ -486,4 +486,71 @@ fn read_graph(path: &Path, crc32: u32) -> std::result::Result<NeighbourGraph, St
         .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
         .collect();
     graph.with_weights(weights)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A `graph.safetensors` of `pairs` over `n` samples with an optional weights tensor of
+    /// `dtype` and `shape`, written to a file; returns its path and CRC-32.
+    fn graph_file(
+        dir: &Path,
+        pairs: &[(u32, u32)],
+        weights: Option<(Dtype, Vec<usize>, Vec<u8>)>,
+    ) -> (std::path::PathBuf, u32) {
+        let ids: Vec<u8> = pairs
+            .iter()
+            .flat_map(|&(i, j)| [i, j])
+            .flat_map(u32::to_le_bytes)
+            .collect();
+        let mut views = vec![(
+            "pairs",
+            TensorView::new(Dtype::U32, vec![pairs.len(), 2], &ids).unwrap(),
+        )];
+        if let Some((dtype, shape, bytes)) = &weights {
+            views.push((
+                "weights",
+                TensorView::new(*dtype, shape.clone(), bytes).unwrap(),
+            ));
+        }
+        let meta = HashMap::from([("n".to_string(), "4".to_string())]);
+        let bytes = safetensors::serialize(views, Some(meta)).unwrap();
+        let path = dir.join(GRAPH_FILE);
+        std::fs::write(&path, &bytes).unwrap();
+        (path, crc32fast::hash(&bytes))
+    }
+
+    fn f32s(v: &[f32]) -> Vec<u8> {
+        v.iter().flat_map(|x| x.to_le_bytes()).collect()
+    }
+
+    #[test]
+    fn graph_weights_are_read_back_and_bad_ones_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let pairs = [(0, 1), (1, 3)];
+        let read = |weights| {
+            let (path, crc) = graph_file(d, &pairs, weights);
+            read_graph(&path, crc)
+        };
+        let g = read(Some((Dtype::F32, vec![2], f32s(&[0.5, 1.0])))).unwrap();
+        assert_eq!(g.pairs(), &pairs);
+        assert_eq!(g.weights(), Some(&[0.5f32, 1.0][..]));
+        assert!(read(None).unwrap().weights().is_none());
+        let e = read(Some((Dtype::F32, vec![3], f32s(&[0.5, 1.0, 1.0])))).unwrap_err();
+        assert!(e.contains("'weights' must be F32 of shape [2]"), "{e}");
+        let e = read(Some((Dtype::F64, vec![2], vec![0; 16]))).unwrap_err();
+        assert!(e.contains("'weights' must be F32"), "{e}");
+        let e = read(Some((Dtype::F32, vec![2], f32s(&[0.5, f32::NAN])))).unwrap_err();
+        assert!(e.contains("not a finite positive number"), "{e}");
+        // weighted pairs out of drlim's order would be misaligned with their weights
+        let (path, crc) = graph_file(
+            d,
+            &[(1, 3), (0, 1)],
+            Some((Dtype::F32, vec![2], f32s(&[1.0, 0.5]))),
+        );
+        let e = read_graph(&path, crc).unwrap_err();
+        assert!(e.contains("not sorted and distinct"), "{e}");
+    }
 }
