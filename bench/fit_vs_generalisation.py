@@ -11,7 +11,9 @@ trustworthiness@10 of training maps (against the training pixels) beside that of
   can reach when no network has to produce the map;
 - `model=DIR`: a model fitted by drlim (e.g. by the ten-digit sweep's `save=DIR`), whose training
   and test maps `drlim embed` computes; also the training map's trustworthiness on random 3,000
-  of the training digits, which tells how much of the gap is only the smaller test set.
+  of the training digits, which tells how much of the gap is only the smaller test set; and the
+  test digits placed on its training map as UMAP's `transform` places them (pulled towards their
+  pixel neighbours' positions), to see whether that would serve better than the net.
 
     PY=$(../shared/peers/setup.sh)
     $PY bench/fit_vs_generalisation.py umap tsne free [model=DIR] [--epochs 16]
@@ -122,6 +124,41 @@ def model_maps(model):
     report(f"drlim model {model}", maps[0], maps[1],
            f", training map on 3 random sets of {len(fte)}: "
            + " / ".join(f"{t:.4f}" for t in subsets))
+    refine(maps[0], maps[1])
+
+
+def refine(etr, ete):
+    """Places the test digits on the model's training map as UMAP's `transform` does, starting
+    from the net's map of them: each is pulled (Cauchy kernel) towards the map positions of its 15
+    nearest training digits in pixels, weighted by exp(-(d - d_1)/sd), and pushed from 5 random
+    training positions per step; 300 Adam steps, the training map fixed."""
+    import torch
+    from sklearn.neighbors import NearestNeighbors
+
+    def line(name, e):
+        acc = common.knn_accuracy(etr, ytr, e, yte)
+        print(f"  {name}: 5-NN accuracy {acc:.4f}, test map {common.trust(fte, e):.4f}", flush=True)
+
+    line("the net's test map", ete)
+    d, nb = NearestNeighbors(n_neighbors=15).fit(ftr).kneighbors(fte)
+    w = np.exp(-(d - d[:, :1]) / np.maximum(d.std(1, keepdims=True), 1e-3))
+    w /= w.sum(1, keepdims=True)
+    line("weighted mean of the 15 pixel neighbours' positions", (w[:, :, None] * etr[nb]).sum(1))
+    z = torch.nn.Parameter(torch.tensor(ete, dtype=torch.float32))
+    fixed, nbt = torch.tensor(etr, dtype=torch.float32), torch.tensor(nb)
+    wt = torch.tensor(w, dtype=torch.float32)
+    opt = torch.optim.Adam([z], lr=0.05)
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(300):
+        pull = (wt * torch.log1p((z[:, None, :] - fixed[nbt]).pow(2).sum(-1))).sum(1)
+        neg = fixed[torch.randint(len(fixed), (len(z), 5), generator=gen)]
+        q = 1 / (1 + (z[:, None, :] - neg).pow(2).sum(-1))
+        push = -torch.log(1 - q + 1e-4).sum(1)
+        loss = (pull + push).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    line("refined on the training map, UMAP's way", z.detach().numpy())
 
 
 for a in args:
