@@ -384,7 +384,8 @@ pub struct FitArgs {
     /// Also write the training data's embedding here (.npy or .csv).
     #[arg(long)]
     pub embedding_out: Option<PathBuf>,
-    /// Also write the neighbour pairs (i < j, 0-based, one per row) here (.npy or .csv).
+    /// Also write the neighbour pairs (i < j, 0-based, one per row) here (.npy or .csv), with
+    /// each pair's weight as a third column under `--knn-weights fuzzy`.
     #[arg(long)]
     pub graph_out: Option<PathBuf>,
     /// Neighbour sources (prior knowledge), comma-separated; their union is used: `knn` (the k

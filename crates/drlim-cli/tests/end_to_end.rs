@@ -256,19 +256,24 @@ fn approximate_neighbours_with_hnsw() {
     );
 }
 
-/// The pairs of a `--graph-out` CSV.
-fn graph_pairs(path: &std::path::Path) -> Vec<(u32, u32)> {
+/// The rows of a `--graph-out` CSV: two indices, and a weight where there is a third column.
+fn graph_rows(path: &std::path::Path) -> Vec<(u32, u32, Option<f32>)> {
     std::fs::read_to_string(path)
         .unwrap()
         .lines()
         .skip(1)
         .map(|l| {
-            let (a, b) = l.split_once(',').unwrap();
-            (
-                a.parse::<f32>().unwrap() as u32,
-                b.parse::<f32>().unwrap() as u32,
-            )
+            let v: Vec<f32> = l.split(',').map(|x| x.parse().unwrap()).collect();
+            (v[0] as u32, v[1] as u32, v.get(2).copied())
         })
+        .collect()
+}
+
+/// The pairs of a `--graph-out` CSV.
+fn graph_pairs(path: &std::path::Path) -> Vec<(u32, u32)> {
+    graph_rows(path)
+        .into_iter()
+        .map(|(a, b, _)| (a, b))
         .collect()
 }
 
@@ -340,7 +345,16 @@ fn prior_knowledge_neighbour_sources() {
     assert!(union.contains(&(0, 5)) && union.contains(&(3, 7)) && union.len() > 2);
     // fuzzy weights keep the k-NN pairs, and the model records them
     let knn = fit(&[]);
+    assert!(graph_rows(&d.join("g.csv")).iter().all(|r| r.2.is_none()));
     assert_eq!(fit(&["--knn-weights", "fuzzy"]), knn);
+    // the weights come as a third column, UMAP's memberships in (0, 1], some below 1
+    let weights: Vec<f32> = graph_rows(&d.join("g.csv"))
+        .iter()
+        .map(|r| r.2.expect("a weight column"))
+        .collect();
+    assert_eq!(weights.len(), knn.len());
+    assert!(weights.iter().all(|&w| w > 0.0 && w <= 1.0), "{weights:?}");
+    assert!(weights.iter().any(|&w| w < 1.0), "{weights:?}");
     let config = std::fs::read_to_string(d.join("M/config.json")).unwrap();
     assert!(config.contains("knn(k=2) with fuzzy weights"), "{config}");
     let fit_fails = |extra: &[&str], needle: &str| {

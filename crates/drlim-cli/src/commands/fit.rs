@@ -223,25 +223,31 @@ pub fn run(a: FitArgs, device: &Device) -> Result<ExitCode> {
         }
     }
     if let Some(path) = &a.graph_out {
-        let pairs: Vec<f32> = fitted
-            .graph
-            .pairs()
-            .iter()
-            .flat_map(|&(i, j)| {
-                // indices into the data file, also when training was on a sample of it
-                let at = |k: u32| match &everything {
-                    Some((_, idx)) => idx[k as usize] as f32,
-                    None => k as f32,
-                };
-                [at(i), at(j)]
-            })
-            .collect();
-        write_matrix(path, &pairs, fitted.graph.len(), 2)?;
+        // indices into the data file, also when training was on a sample of it
+        let at = |k: u32| match &everything {
+            Some((_, idx)) => idx[k as usize] as f32,
+            None => k as f32,
+        };
+        let weights = fitted.graph.weights();
+        let cols = if weights.is_some() { 3 } else { 2 };
+        let mut rows = Vec::with_capacity(fitted.graph.len() * cols);
+        for (e, &(i, j)) in fitted.graph.pairs().iter().enumerate() {
+            rows.extend([at(i), at(j)]);
+            if let Some(w) = weights {
+                rows.push(w[e]);
+            }
+        }
+        write_matrix(path, &rows, fitted.graph.len(), cols)?;
         say(
             quiet,
             format!(
-                "wrote the {} neighbour pairs to {}",
+                "wrote the {} neighbour pairs{} to {}",
                 fitted.graph.len(),
+                if weights.is_some() {
+                    " and their weights"
+                } else {
+                    ""
+                },
                 show(path)
             ),
         );
