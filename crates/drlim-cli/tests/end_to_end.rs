@@ -792,9 +792,10 @@ fn a_closed_stdout_is_not_a_panic() {
     assert_eq!(out.status.signal(), Some(13), "{:?} {err}", out.status);
 }
 
-/// `drlim embed` streams NPY and CSV inputs block by block (more samples than one block here);
-/// their outputs equal, bit for bit, that of the same digits read whole from an IDX file, and a
-/// file cut halfway leaves no output behind.
+/// `drlim embed` streams NPY, CSV and IDX (raw and gzipped) inputs block by block (more samples
+/// than one block here); their outputs equal, bit for bit, that of the same digits read whole
+/// (from a Fortran-ordered NPY file, the one format read whole), and a file cut halfway leaves
+/// no output behind.
 #[test]
 fn streamed_embedding_equals_embedding_in_memory() {
     let dir = tempfile::tempdir().unwrap();
@@ -821,23 +822,41 @@ fn streamed_embedding_equals_embedding_in_memory() {
     .collect::<Vec<_>>()
     .join("\n");
     std::fs::write(d.join("many.csv"), &csv).unwrap();
-    // IDX, read whole: magic 0x00000802 (u8, 2 dimensions), then n and 784
+    // IDX: magic 0x00000802 (u8, 2 dimensions), then n and 784; raw and gzipped
     let mut idx = vec![0, 0, 8, 2];
     idx.extend_from_slice(&(n as u32).to_be_bytes());
     idx.extend_from_slice(&784u32.to_be_bytes());
     idx.extend_from_slice(&many);
-    std::fs::write(d.join("many-idx"), idx).unwrap();
+    std::fs::write(d.join("many-idx"), &idx).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &idx).unwrap();
+    let gz = gz.finish().unwrap();
+    std::fs::write(d.join("many.idx.gz"), &gz).unwrap();
+    // read whole: the same array in Fortran order (first index fastest)
+    use npyz::WriterBuilder;
+    let fortran: Vec<u8> = (0..n * 784).map(|k| many[(k % n) * 784 + k / n]).collect();
+    let mut buf = Vec::new();
+    let mut w = npyz::WriteOptions::<u8>::new()
+        .default_dtype()
+        .order(npyz::Order::Fortran)
+        .shape(&[n as u64, 784])
+        .writer(&mut buf)
+        .begin_nd()
+        .unwrap();
+    w.extend(fortran.iter().copied()).unwrap();
+    w.finish().unwrap();
+    std::fs::write(d.join("many-fortran.npy"), buf).unwrap();
     let embed = |data: &str, out: &str| {
         ok(
             d,
             &["embed", "--model", "M", "--data", data, "--out", out, "-q"],
         )
     };
-    embed("many-idx", "whole.npy");
-    embed("many-idx", "whole.csv");
+    embed("many-fortran.npy", "whole.npy");
+    embed("many-fortran.npy", "whole.csv");
     let (shape, whole) = read_npy_f32(&d.join("whole.npy"));
     assert_eq!(shape, vec![n as u64, 2]);
-    for input in ["many.npy", "many.csv"] {
+    for input in ["many.npy", "many.csv", "many-idx", "many.idx.gz"] {
         embed(input, "streamed.npy");
         assert_eq!(read_npy_f32(&d.join("streamed.npy")).1, whole, "{input}");
         // as CSV output too
@@ -852,10 +871,18 @@ fn streamed_embedding_equals_embedding_in_memory() {
     let bytes = std::fs::read(d.join("many.npy")).unwrap();
     std::fs::write(d.join("cut.npy"), &bytes[..bytes.len() / 2]).unwrap();
     std::fs::write(d.join("cut.csv"), &csv.as_bytes()[..csv.len() / 2]).unwrap();
+    std::fs::write(d.join("cut-idx"), &idx[..idx.len() / 2]).unwrap();
+    std::fs::write(d.join("cut.idx.gz"), &gz[..gz.len() / 2]).unwrap();
     for (input, needle) in [
         ("cut.npy", "cut.npy: NPY data truncated"),
         // the row cut in the middle is ragged
         ("cut.csv", "columns, expected 784 (ragged rows)"),
+        // a raw file's size is checked first, a gzipped one's only as it inflates
+        ("cut-idx", "cut-idx: IDX data truncated"),
+        (
+            "cut.idx.gz",
+            "cut.idx.gz: IDX data ends early, within samples",
+        ),
     ] {
         let args = [
             "embed",

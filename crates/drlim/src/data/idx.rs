@@ -102,8 +102,40 @@ fn claimed_data_bytes(header: &[u8]) -> Option<u64> {
     })
 }
 
-fn parse(path: &Path, raw: &[u8]) -> Result<Idx> {
-    let bytes = gunzip_if_needed(path, raw)?;
+/// A checked IDX header: element type, dimensions and where the data starts.
+struct Header {
+    dtype: SourceDtype,
+    /// Bytes per element.
+    width: usize,
+    dims: Vec<usize>,
+    /// Elements the dimensions multiply out to.
+    count: usize,
+    /// Bytes of the header (magic and dimensions).
+    len: usize,
+}
+
+impl Header {
+    /// The data bytes the header declares (saturating).
+    fn data_bytes(&self) -> usize {
+        self.count.saturating_mul(self.width)
+    }
+
+    /// The error for a file whose data holds `found` bytes, or more than declared (`None`).
+    fn wrong_size(&self, path: &Path, found: Option<usize>) -> Error {
+        let (dims, expected) = (&self.dims, self.data_bytes());
+        let found = match found {
+            Some(found) => format!(
+                "truncated: dimensions {dims:?} need {expected} bytes after the header, found {found}"
+            ),
+            // a gzip stream is inflated no further than this
+            None => format!("has trailing bytes: dimensions {dims:?} need {expected} bytes after the header, the file holds more"),
+        };
+        Error::data(path, format!("IDX data {found}"))
+    }
+}
+
+/// Checks the header at the start of `bytes` (which may hold more than the header).
+fn parse_header(path: &Path, bytes: &[u8]) -> Result<Header> {
     if bytes.len() < 4 {
         return Err(Error::data(
             path,
@@ -136,8 +168,8 @@ fn parse(path: &Path, raw: &[u8]) -> Result<Idx> {
     if ndim == 0 {
         return Err(Error::data(path, "IDX header declares 0 dimensions"));
     }
-    let header = 4 + 4 * ndim;
-    if bytes.len() < header {
+    let len = 4 + 4 * ndim;
+    if bytes.len() < len {
         return Err(Error::data(path, "truncated IDX header"));
     }
     let dims: Vec<usize> = (0..ndim)
@@ -146,36 +178,185 @@ fn parse(path: &Path, raw: &[u8]) -> Result<Idx> {
     let count = dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
     let count =
         count.ok_or_else(|| Error::data(path, format!("IDX dimensions {dims:?} overflow")))?;
-    let body = &bytes[header..];
-    let expected = count.saturating_mul(width);
-    if body.len() != expected {
-        let found = if body.len() < expected {
-            format!(
-                "truncated: dimensions {dims:?} need {expected} bytes after the header, found {}",
-                body.len()
-            )
-        } else {
-            // a gzip stream is inflated no further than this
-            format!("has trailing bytes: dimensions {dims:?} need {expected} bytes after the header, the file holds more")
-        };
-        return Err(Error::data(path, format!("IDX data {found}")));
-    }
-    let values: Vec<f32> = match dtype {
-        SourceDtype::U8 => body.iter().map(|&b| b as f32).collect(),
-        SourceDtype::F32 => body
-            .chunks_exact(4)
-            .map(|c| f32::from_be_bytes(c.try_into().unwrap()))
-            .collect(),
-        SourceDtype::F64 => body
-            .chunks_exact(8)
-            .map(|c| f64::from_be_bytes(c.try_into().unwrap()) as f32)
-            .collect(),
-    };
-    Ok(Idx {
+    Ok(Header {
         dtype,
+        width,
         dims,
+        count,
+        len,
+    })
+}
+
+/// Big-endian elements of `dtype` as f32 values, appended to `out`.
+fn decode(dtype: SourceDtype, body: &[u8], out: &mut Vec<f32>) {
+    match dtype {
+        SourceDtype::U8 => out.extend(body.iter().map(|&b| b as f32)),
+        SourceDtype::F32 => out.extend(
+            body.chunks_exact(4)
+                .map(|c| f32::from_be_bytes(c.try_into().unwrap())),
+        ),
+        SourceDtype::F64 => out.extend(
+            body.chunks_exact(8)
+                .map(|c| f64::from_be_bytes(c.try_into().unwrap()) as f32),
+        ),
+    }
+}
+
+fn parse(path: &Path, raw: &[u8]) -> Result<Idx> {
+    let bytes = gunzip_if_needed(path, raw)?;
+    let h = parse_header(path, &bytes)?;
+    let body = &bytes[h.len..];
+    if body.len() != h.data_bytes() {
+        let found = (body.len() < h.data_bytes()).then_some(body.len());
+        return Err(h.wrong_size(path, found));
+    }
+    let mut values = Vec::with_capacity(h.count);
+    decode(h.dtype, body, &mut values);
+    Ok(Idx {
+        dtype: h.dtype,
+        dims: h.dims,
         values,
     })
+}
+
+/// An IDX data file (raw or gzipped) read a block of samples at a time, so that memory does
+/// not grow with it; checked as [`load`](super::load) checks the whole file.
+pub struct IdxStream {
+    path: std::path::PathBuf,
+    reader: Box<dyn Read>,
+    header: Header,
+    /// Number of samples.
+    pub n: usize,
+    /// Shape of one sample.
+    pub shape: Vec<usize>,
+    /// The stored element type.
+    pub dtype: SourceDtype,
+    gzipped: bool,
+    read: usize,
+    bytes: Vec<u8>,
+}
+
+impl IdxStream {
+    /// Opens `path` and checks its header (and, for a raw file, its size).
+    pub fn open(path: &Path) -> Result<Self> {
+        let cannot = |e: std::io::Error| {
+            let why = match e.kind() {
+                std::io::ErrorKind::NotFound => "no such file".to_string(),
+                _ => e.to_string(),
+            };
+            Error::data(path, format!("cannot read: {why}"))
+        };
+        let mut file = std::fs::File::open(path).map_err(cannot)?;
+        let file_len = file.metadata().map_err(cannot)?.len();
+        let mut magic = Vec::new();
+        (&mut file)
+            .take(2)
+            .read_to_end(&mut magic)
+            .map_err(cannot)?;
+        let gzipped = magic == [0x1f, 0x8b];
+        let file =
+            std::io::Cursor::new(magic).chain(std::io::BufReader::with_capacity(1 << 20, file));
+        let mut reader: Box<dyn Read> = if gzipped {
+            Box::new(flate2::read::GzDecoder::new(file))
+        } else {
+            Box::new(file)
+        };
+        let corrupt = |e: std::io::Error| {
+            if gzipped {
+                Error::data(path, format!("corrupt or truncated gzip stream: {e}"))
+            } else {
+                cannot(e)
+            }
+        };
+        let mut head = Vec::new();
+        (&mut reader)
+            .take(4)
+            .read_to_end(&mut head)
+            .map_err(corrupt)?;
+        if head.len() == 4 {
+            (&mut reader)
+                .take(4 * head[3] as u64)
+                .read_to_end(&mut head)
+                .map_err(corrupt)?;
+        }
+        let header = parse_header(path, &head)?;
+        if header.dims.len() < 2 {
+            return Err(Error::data(
+                path,
+                format!("an IDX data file needs at least 2 dimensions (n × features), this one has {} (is it a labels file?)", header.dims.len()),
+            ));
+        }
+        if !gzipped {
+            let body = file_len.saturating_sub(header.len as u64);
+            if body != header.data_bytes() as u64 {
+                let found = (body < header.data_bytes() as u64).then_some(body as usize);
+                return Err(header.wrong_size(path, found));
+            }
+        }
+        let (n, shape) = (header.dims[0], header.dims[1..].to_vec());
+        if n == 0 || shape.contains(&0) {
+            return Err(Error::data(path, "holds no samples (the data is empty)"));
+        }
+        Ok(Self {
+            path: path.to_path_buf(),
+            reader,
+            dtype: header.dtype,
+            header,
+            n,
+            shape,
+            gzipped,
+            read: 0,
+            bytes: Vec::new(),
+        })
+    }
+
+    /// Values per sample.
+    pub fn dim(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// The next block of at most `rows` samples, as f32 values in `out` (replaced); `Ok(0)`
+    /// at the end. Data that ends early, a gzip stream that holds more than the header
+    /// declares, or a non-finite value is an error naming the file (and the samples).
+    pub fn next_block(&mut self, rows: usize, out: &mut Vec<f32>) -> Result<usize> {
+        let rows = rows.min(self.n - self.read);
+        out.clear();
+        if rows == 0 {
+            return Ok(0);
+        }
+        let dim = self.dim();
+        self.bytes.resize(rows * dim * self.header.width, 0);
+        let (path, first, n, gz) = (&self.path, self.read, self.n, self.gzipped);
+        self.reader.read_exact(&mut self.bytes).map_err(|e| {
+            let what = if gz { "the gzip stream is corrupt or" } else { "the file was" };
+            Error::data(
+                path,
+                format!(
+                    "IDX data ends early, within samples {first}–{} of the {n} its header declares ({what} truncated): {e}",
+                    first + rows - 1
+                ),
+            )
+        })?;
+        decode(self.dtype, &self.bytes, out);
+        if self.dtype != SourceDtype::U8 {
+            super::check_finite(out, dim, self.read, &self.path)?;
+        }
+        self.read += rows;
+        if self.read == self.n {
+            // nothing may follow the declared data
+            let mut extra = [0u8; 1];
+            let more = self.reader.read(&mut extra).map_err(|e| {
+                Error::data(
+                    &self.path,
+                    format!("corrupt gzip stream after the data: {e}"),
+                )
+            })?;
+            if more > 0 {
+                return Err(self.header.wrong_size(&self.path, None));
+            }
+        }
+        Ok(rows)
+    }
 }
 
 #[cfg(test)]
@@ -252,6 +433,94 @@ pub(crate) mod tests {
             .unwrap_err()
             .to_string()
             .contains("images file"));
+    }
+
+    /// Every block of `path` streamed `rows` samples at a time, and the stream.
+    fn streamed(path: &Path, rows: usize) -> Result<(Vec<f32>, IdxStream)> {
+        let mut s = IdxStream::open(path)?;
+        let (mut all, mut block) = (Vec::new(), Vec::new());
+        while s.next_block(rows, &mut block)? > 0 {
+            all.extend_from_slice(&block);
+        }
+        Ok((all, s))
+    }
+
+    /// Raw IDX bytes for big-endian f32 data of the given dimensions.
+    fn idx_f32(dims: &[u32], data: &[f32]) -> Vec<u8> {
+        let mut v = vec![0, 0, 0x0D, dims.len() as u8];
+        for d in dims {
+            v.extend_from_slice(&d.to_be_bytes());
+        }
+        for x in data {
+            v.extend_from_slice(&x.to_be_bytes());
+        }
+        v
+    }
+
+    #[test]
+    fn streaming_reads_what_loading_reads_block_by_block() {
+        let dir = tempfile::tempdir().unwrap();
+        let pixels: Vec<u8> = (0..7 * 2 * 3).map(|i| (i * 37 % 256) as u8).collect();
+        let floats: Vec<f32> = (0..5 * 4).map(|i| i as f32 * 0.25 - 2.0).collect();
+        for (name, bytes) in [
+            ("u8.idx", idx_u8(&[7, 2, 3], &pixels)),
+            ("u8.idx.gz", gz(&idx_u8(&[7, 2, 3], &pixels))),
+            ("f32.idx", idx_f32(&[5, 4], &floats)),
+            ("f32.idx.gz", gz(&idx_f32(&[5, 4], &floats))),
+        ] {
+            let p = dir.path().join(name);
+            std::fs::write(&p, &bytes).unwrap();
+            let whole = crate::data::load(&p).unwrap();
+            for rows in [1, 3, 100] {
+                let (all, s) = streamed(&p, rows).unwrap();
+                assert_eq!(all, whole.values, "{name}, blocks of {rows}");
+                assert_eq!(
+                    (s.n, &s.shape, s.dtype),
+                    (whole.n, &whole.shape, whole.dtype)
+                );
+            }
+            // the stream SampleStream opens for a name that is not .npy or .csv
+            let s = crate::data::SampleStream::open(&p).unwrap().unwrap();
+            assert_eq!((s.n(), s.dim()), (whole.n, whole.values.len() / whole.n));
+        }
+    }
+
+    #[test]
+    fn streaming_refuses_what_loading_refuses_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let raw = idx_u8(&[4, 2, 2], &[9; 16]);
+        let err = |bytes: &[u8]| {
+            let p = dir.path().join("bad.idx");
+            std::fs::write(&p, bytes).unwrap();
+            let e = streamed(&p, 3).err().expect("refused").to_string();
+            assert!(e.starts_with(&format!("{}: ", p.display())), "{e}");
+            e
+        };
+        // a raw file's size is checked before any block is read, with load's words
+        let e = err(&raw[..raw.len() - 3]);
+        assert!(e.contains("IDX data truncated"), "{e}");
+        let mut long = raw.clone();
+        long.push(0);
+        assert!(err(&long).contains("trailing bytes"));
+        // a gzipped one only as it is read
+        let g = gz(&raw);
+        let e = err(&g[..g.len() / 2]);
+        assert!(e.contains("ends early") || e.contains("gzip"), "{e}");
+        let mut longer = raw.clone();
+        longer.extend_from_slice(&[1, 2, 3]);
+        assert!(err(&gz(&longer)).contains("trailing bytes"));
+        let mut bad = raw.clone();
+        bad[0] = 7;
+        assert!(err(&bad).contains("bad magic"));
+        assert!(err(&idx_u8(&[4], &[1, 2, 3, 4])).contains("labels file"));
+        assert!(err(&idx_u8(&[0, 28, 28], &[])).contains("empty"));
+        let e = err(&idx_f32(&[3, 2], &[1.0, 2.0, 3.0, f32::NAN, 5.0, 6.0]));
+        assert!(e.contains("sample 1"), "{e}");
+        let e = IdxStream::open(&dir.path().join("missing.idx"))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("no such file"), "{e}");
     }
 
     /// Found by fuzzing (`fuzz/`, target idx): zero samples of a sample shape whose size

@@ -8,6 +8,7 @@ mod normalise;
 mod npy;
 
 pub use self::csv::CsvStream;
+pub use idx::IdxStream;
 pub use normalise::{Normalisation, NormaliseMode};
 pub use npy::NpyStream;
 
@@ -133,24 +134,28 @@ pub fn load(path: &Path) -> Result<Dataset> {
 }
 
 /// A data file read a block of samples at a time, so that memory does not grow with it: a
-/// C-order NPY file ([`NpyStream`]) or a CSV/TSV file ([`CsvStream`]).
+/// C-order NPY file ([`NpyStream`]), a CSV/TSV file ([`CsvStream`]) or an IDX file, raw or
+/// gzipped ([`IdxStream`]).
 pub enum SampleStream {
     /// An NPY file.
     Npy(NpyStream),
     /// A CSV or TSV file.
     Csv(CsvStream),
+    /// An IDX file.
+    Idx(IdxStream),
 }
 
 impl SampleStream {
     /// Opens `path` for streaming where its format allows (`.npy` in C order, `.csv`, `.tsv`,
-    /// `.txt`); `Ok(None)` for the others (IDX, Fortran-ordered NPY), which [`load`] reads whole.
+    /// `.txt`, and IDX, the format of any other name, as in [`load`]); `Ok(None)` for a
+    /// Fortran-ordered NPY file, which [`load`] reads whole.
     pub fn open(path: &Path) -> Result<Option<Self>> {
         Ok(match extension(path).as_deref() {
             Some("npy") => NpyStream::open(path)?.map(SampleStream::Npy),
             Some("csv") | Some("tsv") | Some("txt") => {
                 Some(SampleStream::Csv(CsvStream::open(path)?))
             }
-            _ => None,
+            _ => Some(SampleStream::Idx(IdxStream::open(path)?)),
         })
     }
 
@@ -159,6 +164,7 @@ impl SampleStream {
         match self {
             SampleStream::Npy(s) => s.n,
             SampleStream::Csv(s) => s.n,
+            SampleStream::Idx(s) => s.n,
         }
     }
 
@@ -167,6 +173,7 @@ impl SampleStream {
         match self {
             SampleStream::Npy(s) => &s.shape,
             SampleStream::Csv(s) => &s.shape,
+            SampleStream::Idx(s) => &s.shape,
         }
     }
 
@@ -180,6 +187,7 @@ impl SampleStream {
         match self {
             SampleStream::Npy(s) => s.dtype,
             SampleStream::Csv(_) => SourceDtype::F64,
+            SampleStream::Idx(s) => s.dtype,
         }
     }
 
@@ -189,6 +197,7 @@ impl SampleStream {
         match self {
             SampleStream::Npy(s) => s.next_block(rows, out),
             SampleStream::Csv(s) => s.next_block(rows, out),
+            SampleStream::Idx(s) => s.next_block(rows, out),
         }
     }
 }
