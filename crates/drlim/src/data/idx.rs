@@ -239,13 +239,7 @@ pub struct IdxStream {
 impl IdxStream {
     /// Opens `path` and checks its header (and, for a raw file, its size).
     pub fn open(path: &Path) -> Result<Self> {
-        let cannot = |e: std::io::Error| {
-            let why = match e.kind() {
-                std::io::ErrorKind::NotFound => "no such file".to_string(),
-                _ => e.to_string(),
-            };
-            Error::data(path, format!("cannot read: {why}"))
-        };
+        let cannot = |e| super::cannot_read(path, e);
         let mut file = std::fs::File::open(path).map_err(cannot)?;
         let file_len = file.metadata().map_err(cannot)?.len();
         let mut magic = Vec::new();

@@ -275,13 +275,16 @@ pub(crate) fn check_finite(
 
 /// Reads a whole file, naming it in the error.
 pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| {
-        let why = match e.kind() {
-            std::io::ErrorKind::NotFound => "no such file".to_string(),
-            _ => e.to_string(),
-        };
-        Error::data(path, format!("cannot read: {why}"))
-    })
+    std::fs::read(path).map_err(|e| cannot_read(path, e))
+}
+
+/// The error for `path` that could not be read: "cannot read: no such file", or the reason.
+pub(crate) fn cannot_read(path: &Path, e: std::io::Error) -> Error {
+    let why = match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        _ => e.to_string(),
+    };
+    Error::data(path, format!("cannot read: {why}"))
 }
 
 /// Turns a labels vector of whole-number floats into integers, naming the first that is not.

@@ -182,13 +182,7 @@ impl NpyStream {
     /// Opens `path`; `Ok(None)` when the array is Fortran-ordered (read it whole with `load`).
     pub fn open(path: &Path) -> Result<Option<Self>> {
         use std::io::{Read, Seek, SeekFrom};
-        let cannot = |e: std::io::Error| {
-            let why = match e.kind() {
-                std::io::ErrorKind::NotFound => "no such file".to_string(),
-                _ => e.to_string(),
-            };
-            Error::data(path, format!("cannot read: {why}"))
-        };
+        let cannot = |e| super::cannot_read(path, e);
         let mut file = std::fs::File::open(path).map_err(cannot)?;
         let file_len = file.metadata().map_err(cannot)?.len() as usize;
         // the header is at most 64 KiB here (open_prefix refuses longer ones)
