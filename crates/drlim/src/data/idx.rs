@@ -319,18 +319,35 @@ impl IdxStream {
             return Ok(0);
         }
         let dim = self.dim();
-        self.bytes.resize(rows * dim * self.header.width, 0);
+        let need = rows.saturating_mul(dim).saturating_mul(self.header.width);
         let (path, first, n, gz) = (&self.path, self.read, self.n, self.gzipped);
-        self.reader.read_exact(&mut self.bytes).map_err(|e| {
-            let what = if gz { "the gzip stream is corrupt or" } else { "the file was" };
+        let ends_early = |why: String| {
+            let what = if gz {
+                "the gzip stream is corrupt or"
+            } else {
+                "the file was"
+            };
             Error::data(
                 path,
                 format!(
-                    "IDX data ends early, within samples {first}–{} of the {n} its header declares ({what} truncated): {e}",
+                    "IDX data ends early, within samples {first}–{} of the {n} its header declares ({what} truncated): {why}",
                     first + rows - 1
                 ),
             )
-        })?;
+        };
+        // grown as the bytes arrive, so that a gzipped header claiming more than its stream
+        // holds never allocates the claim
+        self.bytes.clear();
+        (&mut self.reader)
+            .take(need as u64)
+            .read_to_end(&mut self.bytes)
+            .map_err(|e| ends_early(e.to_string()))?;
+        if self.bytes.len() < need {
+            return Err(ends_early(format!(
+                "{} of the block's {need} bytes read",
+                self.bytes.len()
+            )));
+        }
         decode(self.dtype, &self.bytes, out);
         if self.dtype != SourceDtype::U8 {
             super::check_finite(out, dim, self.read, &self.path)?;
@@ -342,7 +359,7 @@ impl IdxStream {
             let more = self.reader.read(&mut extra).map_err(|e| {
                 Error::data(
                     &self.path,
-                    format!("corrupt gzip stream after the data: {e}"),
+                    format!("corrupt or unreadable after the data: {e}"),
                 )
             })?;
             if more > 0 {
@@ -503,6 +520,14 @@ pub(crate) mod tests {
         let mut longer = raw.clone();
         longer.extend_from_slice(&[1, 2, 3]);
         assert!(err(&gz(&longer)).contains("trailing bytes"));
+        // a gzipped header claiming samples of 2^31 × 2^30 bytes is refused as the stream
+        // ends, not by allocating the claim
+        let mut huge = vec![0, 0, 0x08, 3];
+        for x in [2u32, 1 << 31, 1 << 30] {
+            huge.extend_from_slice(&x.to_be_bytes());
+        }
+        huge.extend_from_slice(&[5; 100]);
+        assert!(err(&gz(&huge)).contains("ends early"));
         let mut bad = raw.clone();
         bad[0] = 7;
         assert!(err(&bad).contains("bad magic"));
