@@ -6,7 +6,7 @@
 use std::io::Read;
 use std::path::Path;
 
-use super::{read_file, Dataset, SourceDtype};
+use super::{read_file, ByteOrder, Dataset, SourceDtype};
 use crate::error::{Error, Result};
 
 struct Idx {
@@ -87,19 +87,10 @@ fn gunzip_if_needed(path: &Path, bytes: &[u8]) -> Result<Vec<u8>> {
 /// The data bytes that a complete IDX header (`header`: magic and dimensions) claims, if it is
 /// one of the supported types and its size can be represented.
 fn claimed_data_bytes(header: &[u8]) -> Option<u64> {
-    let width: u64 = match *header.get(2)? {
-        0x08 => 1,
-        0x0D => 4,
-        0x0E => 8,
-        _ => return None,
-    };
-    let ndim = *header.get(3)? as usize;
-    if header.len() != 4 + 4 * ndim {
-        return None;
-    }
-    header[4..].chunks_exact(4).try_fold(width, |a, d| {
-        a.checked_mul(u32::from_be_bytes(d.try_into().unwrap()) as u64)
-    })
+    let h = parse_header(Path::new(""), header).ok()?;
+    (h.len == header.len())
+        .then(|| (h.count as u64).checked_mul(h.width as u64))
+        .flatten()
 }
 
 /// A checked IDX header: element type, dimensions and where the data starts.
@@ -187,21 +178,6 @@ fn parse_header(path: &Path, bytes: &[u8]) -> Result<Header> {
     })
 }
 
-/// Big-endian elements of `dtype` as f32 values, appended to `out`.
-fn decode(dtype: SourceDtype, body: &[u8], out: &mut Vec<f32>) {
-    match dtype {
-        SourceDtype::U8 => out.extend(body.iter().map(|&b| b as f32)),
-        SourceDtype::F32 => out.extend(
-            body.chunks_exact(4)
-                .map(|c| f32::from_be_bytes(c.try_into().unwrap())),
-        ),
-        SourceDtype::F64 => out.extend(
-            body.chunks_exact(8)
-                .map(|c| f64::from_be_bytes(c.try_into().unwrap()) as f32),
-        ),
-    }
-}
-
 fn parse(path: &Path, raw: &[u8]) -> Result<Idx> {
     let bytes = gunzip_if_needed(path, raw)?;
     let h = parse_header(path, &bytes)?;
@@ -211,7 +187,7 @@ fn parse(path: &Path, raw: &[u8]) -> Result<Idx> {
         return Err(h.wrong_size(path, found));
     }
     let mut values = Vec::with_capacity(h.count);
-    decode(h.dtype, body, &mut values);
+    super::decode(h.dtype, ByteOrder::Big, body, &mut values);
     Ok(Idx {
         dtype: h.dtype,
         dims: h.dims,
@@ -348,10 +324,13 @@ impl IdxStream {
                 self.bytes.len()
             )));
         }
-        decode(self.dtype, &self.bytes, out);
-        if self.dtype != SourceDtype::U8 {
-            super::check_finite(out, dim, self.read, &self.path)?;
-        }
+        super::decode_block(
+            (self.dtype, ByteOrder::Big),
+            &self.bytes,
+            (dim, self.read),
+            &self.path,
+            out,
+        )?;
         self.read += rows;
         if self.read == self.n {
             // nothing may follow the declared data

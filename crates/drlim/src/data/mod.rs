@@ -273,6 +273,58 @@ pub(crate) fn check_finite(
     ))
 }
 
+/// Byte order of a binary file's elements (NPY's are little-endian here, IDX's big-endian).
+#[derive(Clone, Copy)]
+pub(crate) enum ByteOrder {
+    Little,
+    Big,
+}
+
+/// Elements of `dtype` stored in `order`, as f32 values appended to `out`.
+pub(crate) fn decode(dtype: SourceDtype, order: ByteOrder, bytes: &[u8], out: &mut Vec<f32>) {
+    let little = matches!(order, ByteOrder::Little);
+    let f32_of: fn([u8; 4]) -> f32 = if little {
+        f32::from_le_bytes
+    } else {
+        f32::from_be_bytes
+    };
+    let f64_of: fn([u8; 8]) -> f64 = if little {
+        f64::from_le_bytes
+    } else {
+        f64::from_be_bytes
+    };
+    match dtype {
+        SourceDtype::U8 => out.extend(bytes.iter().map(|&b| f32::from(b))),
+        SourceDtype::F32 => out.extend(
+            bytes
+                .chunks_exact(4)
+                .map(|c| f32_of(c.try_into().expect("4 bytes"))),
+        ),
+        SourceDtype::F64 => out.extend(
+            bytes
+                .chunks_exact(8)
+                .map(|c| f64_of(c.try_into().expect("8 bytes")) as f32),
+        ),
+    }
+}
+
+/// A streamed block of `dtype` elements in `order` as f32 values in `out` (appended), its
+/// floats checked to be finite, errors naming samples from `first` of `origin` (`dim` values
+/// each).
+pub(crate) fn decode_block(
+    (dtype, order): (SourceDtype, ByteOrder),
+    bytes: &[u8],
+    (dim, first): (usize, usize),
+    origin: &Path,
+    out: &mut Vec<f32>,
+) -> Result<()> {
+    decode(dtype, order, bytes, out);
+    if dtype != SourceDtype::U8 {
+        check_finite(out, dim, first, origin)?;
+    }
+    Ok(())
+}
+
 /// Reads a whole file, naming it in the error.
 pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(|e| cannot_read(path, e))

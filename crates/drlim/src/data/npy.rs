@@ -264,22 +264,13 @@ impl NpyStream {
                 ),
             )
         })?;
-        match self.dtype {
-            SourceDtype::U8 => out.extend(self.bytes.iter().map(|&b| f32::from(b))),
-            SourceDtype::F32 => out.extend(
-                self.bytes
-                    .chunks_exact(4)
-                    .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes"))),
-            ),
-            SourceDtype::F64 => out.extend(
-                self.bytes
-                    .chunks_exact(8)
-                    .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")) as f32),
-            ),
-        }
-        if self.dtype != SourceDtype::U8 {
-            super::check_finite(out, dim, self.read, &self.path)?;
-        }
+        super::decode_block(
+            (self.dtype, super::ByteOrder::Little),
+            &self.bytes,
+            (dim, self.read),
+            &self.path,
+            out,
+        )?;
         self.read += rows;
         Ok(rows)
     }
