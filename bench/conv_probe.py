@@ -18,6 +18,10 @@ generalisation.
     PY=$(../shared/peers/setup.sh)
     OMP_WAIT_POLICY=PASSIVE $PY bench/conv_probe.py --net mlp
     OMP_WAIT_POLICY=PASSIVE $PY bench/conv_probe.py --net conv
+
+`--aux D --aux-weight W` (MLP only) adds a second, D-dimensional output layer on the last hidden
+layer, trained with the same loss on the same pairs and weighted W: does shaping the hidden
+features for a higher-dimensional map, which generalises better, carry the 2-D map with it?
 """
 import os
 import sys
@@ -47,7 +51,12 @@ ap.add_argument("--k", type=int, default=15)
 ap.add_argument("--final", type=float, default=0.4, help="strengths at the last epoch, as a fraction")
 ap.add_argument("--seed", type=int, default=0)
 ap.add_argument("--threads", type=int, default=2)
+ap.add_argument("--aux", type=int, default=0,
+                help="an auxiliary output layer of this many dimensions on the last hidden layer (MLP only)")
+ap.add_argument("--aux-weight", type=float, default=1.0)
 a = ap.parse_args()
+if a.aux and a.net != "mlp":
+    ap.error("--aux needs --net mlp")
 torch.manual_seed(a.seed)
 rng = np.random.default_rng(a.seed)
 torch.set_num_threads(a.threads)
@@ -74,10 +83,15 @@ class Mlp(nn.Module):
         layers = []
         for i, o in zip(w, w[1:]):
             layers += [nn.Linear(i, o), nn.ReLU()]
-        s.f = nn.Sequential(nn.Flatten(), *layers, nn.Linear(512, 2))
+        s.trunk = nn.Sequential(nn.Flatten(), *layers)
+        s.head = nn.Linear(512, 2)
+        s.aux = nn.Linear(512, a.aux) if a.aux else None
 
-    def forward(s, x):
-        return s.f(x)
+    def forward(s, x, both=False):
+        h = s.trunk(x)
+        if both:
+            return s.head(h), s.aux(h)
+        return s.head(h)
 
 
 class Conv(nn.Module):
@@ -143,7 +157,11 @@ for ep in range(1, a.epochs + 1):
         pb = torch.from_numpy(p[s:s + a.batch].copy())
         x = transform(Xtr[torch.cat([pb[:, 0], pb[:, 1]])], strength)
         ids = torch.cat([pb[:, 0], pb[:, 1]])
-        loss = cauchy_infonce(net(x), ids)
+        if a.aux:
+            z, za = net(x, both=True)
+            loss = cauchy_infonce(z, ids) + a.aux_weight * cauchy_infonce(za, ids)
+        else:
+            loss = cauchy_infonce(net(x), ids)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -156,5 +174,6 @@ with torch.no_grad():
     etr, ete = net(Xtr).numpy(), net(Xte).numpy()
 m = common.evaluate(etr, ytr, ete, yte, xte_u8)
 train_trust = common.trust(flat, etr, n_neighbors=10)
-print(f"net={a.net} epochs={a.epochs} fit_s={fit_s:.0f} knn5={m['knn5_acc']:.4f} "
+print(f"net={a.net} aux={a.aux}x{a.aux_weight} epochs={a.epochs} fit_s={fit_s:.0f} "
+      f"knn5={m['knn5_acc']:.4f} "
       f"trust10={m['trust10']:.4f} train_trust10={train_trust:.4f}", flush=True)
