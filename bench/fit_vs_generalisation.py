@@ -8,7 +8,8 @@ trustworthiness@10 of training maps (against the training pixels) beside that of
 - `free`: free 2-D coordinates, one pair per training digit, fitted with drlim's loss for
   declared invariances (Cauchy-kernel InfoNCE over the symmetrised 15-NN pixel graph, in-batch
   non-neighbours, batch 256, Adam, learning rate falling linearly to 0): what that loss and graph
-  can reach when no network has to produce the map;
+  can reach when no network has to produce the map; the test digits are then placed on it as
+  below, from the weighted mean of their pixel neighbours' positions;
 - `model=DIR`: a model fitted by drlim (e.g. by the ten-digit sweep's `save=DIR`), whose training
   and test maps `drlim embed` computes; also the training map's trustworthiness on random 3,000
   of the training digits, which tells how much of the gap is only the smaller test set; and the
@@ -104,7 +105,9 @@ def free_coordinates():
             opt.zero_grad()
             loss.backward()
             opt.step()
-    report(f"free coordinates, {epochs} epochs ({time.time() - t0:.0f} s)", z.detach().numpy())
+    etr = z.detach().numpy()
+    report(f"free coordinates, {epochs} epochs ({time.time() - t0:.0f} s)", etr)
+    refine(etr, None)
 
 
 def model_maps(model):
@@ -128,10 +131,11 @@ def model_maps(model):
 
 
 def refine(etr, ete):
-    """Places the test digits on the model's training map as UMAP's `transform` does, starting
-    from the net's map of them: each is pulled (Cauchy kernel) towards the map positions of its 15
-    nearest training digits in pixels, weighted by exp(-(d - d_1)/sd), and pushed from 5 random
-    training positions per step; 300 Adam steps, the training map fixed."""
+    """Places the test digits on a training map as UMAP's `transform` does, starting from the
+    net's map of them (`ete`), or where there is no net from the weighted mean below: each is
+    pulled (Cauchy kernel) towards the map positions of its 15 nearest training digits in pixels,
+    weighted by exp(-(d - d_1)/sd), and pushed from 5 random training positions per step; 300
+    Adam steps, the training map fixed."""
     import torch
     from sklearn.neighbors import NearestNeighbors
 
@@ -139,11 +143,15 @@ def refine(etr, ete):
         acc = common.knn_accuracy(etr, ytr, e, yte)
         print(f"  {name}: 5-NN accuracy {acc:.4f}, test map {common.trust(fte, e):.4f}", flush=True)
 
-    line("the net's test map", ete)
     d, nb = NearestNeighbors(n_neighbors=15).fit(ftr).kneighbors(fte)
     w = np.exp(-(d - d[:, :1]) / np.maximum(d.std(1, keepdims=True), 1e-3))
     w /= w.sum(1, keepdims=True)
-    line("weighted mean of the 15 pixel neighbours' positions", (w[:, :, None] * etr[nb]).sum(1))
+    mean = (w[:, :, None] * etr[nb]).sum(1)
+    if ete is None:
+        ete = mean
+    else:
+        line("the net's test map", ete)
+    line("weighted mean of the 15 pixel neighbours' positions", mean)
     z = torch.nn.Parameter(torch.tensor(ete, dtype=torch.float32))
     fixed, nbt = torch.tensor(etr, dtype=torch.float32), torch.tensor(nb)
     wt = torch.tensor(w, dtype=torch.float32)
