@@ -103,18 +103,6 @@ pub enum NetArg {
     Mlp,
 }
 
-impl NetArg {
-    /// The library's network choice, with `hidden` widths for the MLP.
-    pub fn net_kind(self, hidden: &[usize]) -> drlim::NetKind {
-        match self {
-            NetArg::Conv => drlim::NetKind::Conv,
-            NetArg::Mlp => drlim::NetKind::Mlp {
-                hidden: hidden.to_vec(),
-            },
-        }
-    }
-}
-
 /// Optimiser choice.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OptimizerArg {
@@ -209,9 +197,12 @@ impl From<EngineArg> for drlim::Engine {
     }
 }
 
-/// Parses `--augment KEY=VALUE,…`, when given.
-pub fn augmentation(spec: Option<&str>) -> drlim::Result<Option<drlim::Augmentation>> {
-    spec.map(drlim::Augmentation::parse).transpose()
+/// Parses `--augment KEY=VALUE,…` (`none`: no declared invariances).
+pub fn augmentation(spec: &str) -> drlim::Result<Option<drlim::Augmentation>> {
+    if spec.trim() == "none" {
+        return Ok(None);
+    }
+    drlim::Augmentation::parse(spec).map(Some)
 }
 
 /// Where non-neighbours come from.
@@ -261,6 +252,9 @@ pub enum NormaliseArg {
     Unit,
     /// Per-feature zero mean, unit variance.
     Standardise,
+    /// Per-feature zero mean, all features divided by one scale (the root mean square):
+    /// distances keep the data's proportions, whatever its units.
+    Global,
 }
 
 impl From<NormaliseArg> for drlim::data::NormaliseMode {
@@ -270,19 +264,73 @@ impl From<NormaliseArg> for drlim::data::NormaliseMode {
             NormaliseArg::None => drlim::data::NormaliseMode::None,
             NormaliseArg::Unit => drlim::data::NormaliseMode::Unit,
             NormaliseArg::Standardise => drlim::data::NormaliseMode::Standardise,
+            NormaliseArg::Global => drlim::data::NormaliseMode::Global,
         }
     }
 }
 
-/// Training hyper-parameters shared by `fit` and `demo`.
+/// A preset: a named set of defaults for the training flags.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PresetArg {
+    /// Settings for any data, from its size: an MLP 3 × 256, 15 neighbours with fuzzy weights,
+    /// batch non-neighbours with the Cauchy InfoNCE loss, noise and dropout on every arm,
+    /// batch 256, lr 0.2 (less above 64 inputs) falling to a tenth, about 1,500 steps,
+    /// `--normalise global`.
+    Auto,
+    /// The 2006 paper's: the convnet, 5 neighbours, random non-neighbours, the contrastive
+    /// loss, batch 32, lr 0.005, 80 epochs, `--normalise auto` (the defaults before presets).
+    Paper,
+}
+
+impl From<PresetArg> for drlim::Preset {
+    fn from(a: PresetArg) -> Self {
+        match a {
+            PresetArg::Auto => drlim::Preset::Auto,
+            PresetArg::Paper => drlim::Preset::Paper,
+        }
+    }
+}
+
+/// The input-space metric of the neighbour graph.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MetricArg {
+    /// Euclidean distance.
+    Euclidean,
+    /// Cosine distance (each sample scaled to unit length, in the graph and in the model).
+    Cosine,
+    /// Correlation distance (each sample centred on its mean, then scaled to unit length).
+    Correlation,
+}
+
+impl From<MetricArg> for drlim::data::Metric {
+    fn from(a: MetricArg) -> Self {
+        match a {
+            MetricArg::Euclidean => drlim::data::Metric::Euclidean,
+            MetricArg::Cosine => drlim::data::Metric::Cosine,
+            MetricArg::Correlation => drlim::data::Metric::Correlation,
+        }
+    }
+}
+
+/// Training hyper-parameters of `fit`. A flag left out takes its value from --preset.
 #[derive(Args, Debug, Clone)]
 pub struct TrainArgs {
+    /// The defaults of the flags left out: `auto` (for any data; the default) or `paper` (the
+    /// 2006 paper's settings, as `drlim experiment` uses them).
+    #[arg(long, value_enum, default_value_t = PresetArg::Auto)]
+    pub preset: PresetArg,
     /// Output dimension d.
     #[arg(long, default_value_t = defaults::DIM)]
     pub dim: usize,
-    /// Nearest Euclidean neighbours per sample in input space (the paper: 5).
-    #[arg(long, default_value_t = defaults::K)]
-    pub k: usize,
+    /// Nearest neighbours per sample in input space [auto: 15; paper: 5].
+    #[arg(long)]
+    pub k: Option<usize>,
+    /// The input-space distance of the k-NN graph: `euclidean`, `cosine` (what text and image
+    /// embeddings usually want) or `correlation`. Cosine and correlation scale each sample to
+    /// unit length (correlation centres it first), in the graph and in the model, which
+    /// applies the same to every sample it maps.
+    #[arg(long, value_enum, default_value_t = MetricArg::Euclidean)]
+    pub metric: MetricArg,
     /// `auto` (exact up to 50,000 samples, hnsw above), `exact` (blocked GEMM distances: grows
     /// with n², reproducible bit for bit), `hnsw` (approximate, for large data; the index is
     /// built in parallel, so the graph may differ slightly between runs), or `invariant` (exact,
@@ -291,9 +339,10 @@ pub struct TrainArgs {
     pub knn: KnnArg,
     /// How the k-NN pairs weigh: `uniform` (every pair once per epoch, the paper's way) or
     /// `fuzzy` (UMAP's fuzzy memberships: each epoch draws as many pairs, each in proportion to
-    /// its membership, so a sample's nearest neighbours count more than its farthest).
-    #[arg(long, value_enum, default_value_t = KnnWeightsArg::Uniform)]
-    pub knn_weights: KnnWeightsArg,
+    /// its membership, so a sample's nearest neighbours count more than its farthest)
+    /// [auto: fuzzy; paper: uniform].
+    #[arg(long, value_enum)]
+    pub knn_weights: Option<KnnWeightsArg>,
     /// Margin m of the contrastive loss.
     #[arg(long, default_value_t = defaults::MARGIN)]
     pub margin: f32,
@@ -301,16 +350,18 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = defaults::NEG_RATIO)]
     pub neg_ratio: f64,
     /// Non-neighbours: `random` pairs (the paper's), or `batch`: every other sample of each
-    /// batch, computed in the same forward pass.
-    #[arg(long, value_enum, default_value_t = NegativesArg::Random)]
-    pub negatives: NegativesArg,
-    /// The loss: the paper's `contrastive`, or `cauchy-infonce` (t-SimCNE's; with --negatives batch).
-    #[arg(long, value_enum, default_value_t = LossArg::Contrastive)]
-    pub loss: LossArg,
+    /// batch, computed in the same forward pass [auto: batch; paper: random].
+    #[arg(long, value_enum)]
+    pub negatives: Option<NegativesArg>,
+    /// The loss: the paper's `contrastive`, or `cauchy-infonce` (t-SimCNE's; with --negatives
+    /// batch) [auto: cauchy-infonce; paper: contrastive].
+    #[arg(long, value_enum)]
+    pub loss: Option<LossArg>,
     /// Declared invariances, as KEY=VALUE,…: every arm of every pair becomes a freshly drawn
     /// transformed copy, and each sample is paired with a copy of itself. Images: shift=PIXELS,
     /// rotate=DEGREES, scale=FRACTION, shear=FACTOR, elastic=PIXELS, contrast=FRACTION; any data:
-    /// noise=SD, dropout=PROBABILITY. Example: shift=2,rotate=10,scale=0.1,elastic=1.
+    /// noise=SD, dropout=PROBABILITY. Example: shift=2,rotate=10,scale=0.1,elastic=1. `none`:
+    /// no transformations [auto: noise=0.3,dropout=0.1; paper: none].
     #[arg(long, value_name = "KEY=VALUE,…")]
     pub augment: Option<String>,
     /// Pairs of two transformed copies of one sample, per sample and epoch (with --augment).
@@ -326,18 +377,19 @@ pub struct TrainArgs {
     /// map follow the samples' own neighbourhoods (higher trustworthiness).
     #[arg(long, default_value_t = 1.0, value_name = "FRACTION")]
     pub augment_final: f32,
-    /// Epochs (passes over all neighbour pairs).
-    #[arg(long, default_value_t = defaults::EPOCHS)]
-    pub epochs: usize,
-    /// Pairs per SGD step.
-    #[arg(long, default_value_t = defaults::BATCH)]
-    pub batch: usize,
-    /// Learning rate.
-    #[arg(long, default_value_t = defaults::LR)]
-    pub lr: f64,
-    /// Learning-rate multiplier per epoch.
-    #[arg(long, default_value_t = defaults::LR_DECAY)]
-    pub lr_decay: f64,
+    /// Epochs (passes over all neighbour pairs) [auto: about 1,500 steps' worth, from 8 to
+    /// 200; paper: 80].
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Pairs per SGD step [auto: 256; paper: 32].
+    #[arg(long)]
+    pub batch: Option<usize>,
+    /// Learning rate [auto: 0.2, × √(64/inputs) above 64 inputs; paper: 0.005].
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// Learning-rate multiplier per epoch [auto: falling to a tenth by the last epoch; paper: 1].
+    #[arg(long)]
+    pub lr_decay: Option<f64>,
     /// SGD momentum.
     #[arg(long, default_value_t = defaults::MOMENTUM)]
     pub momentum: f64,
@@ -369,15 +421,17 @@ pub struct FitArgs {
     /// leave-one-out k-NN accuracy.
     #[arg(long)]
     pub labels: Option<PathBuf>,
-    /// The network G_W.
-    #[arg(long, value_enum, default_value_t = NetArg::Conv)]
-    pub net: NetArg,
-    /// Hidden layer widths of the mlp, comma-separated (the paper's NORB net: 20).
-    #[arg(long, value_delimiter = ',', default_value = "256,256")]
-    pub hidden: Vec<usize>,
-    /// Input normalisation (stored in the model and applied again by `embed`).
-    #[arg(long, value_enum, default_value_t = NormaliseArg::Auto)]
-    pub normalise: NormaliseArg,
+    /// The network G_W [auto: mlp; paper: conv].
+    #[arg(long, value_enum)]
+    pub net: Option<NetArg>,
+    /// Hidden layer widths of the mlp, comma-separated (the paper's NORB net: 20) [auto:
+    /// 256,256,256; with --preset paper --net mlp: 256,256].
+    #[arg(long, value_delimiter = ',')]
+    pub hidden: Option<Vec<usize>>,
+    /// Input normalisation (stored in the model and applied again by `embed`) [auto: global;
+    /// paper: auto].
+    #[arg(long, value_enum)]
+    pub normalise: Option<NormaliseArg>,
     /// Model directory to write (model.safetensors + config.json).
     #[arg(long)]
     pub model_out: PathBuf,

@@ -27,7 +27,17 @@ fn gz(bytes: &[u8]) -> Vec<u8> {
 fn fit_fails(d: &Path, file: &str, needle: &str) {
     let err = fails(
         d,
-        &["fit", "--data", file, "--model-out", "M", "--epochs", "1"],
+        &[
+            "fit",
+            "--preset",
+            "paper",
+            "--data",
+            file,
+            "--model-out",
+            "M",
+            "--epochs",
+            "1",
+        ],
         needle,
     );
     assert!(err.contains(file), "{err}");
@@ -82,20 +92,48 @@ fn data_that_does_not_fit_the_method() {
     write_digits(d, "few", 5, 0);
     let err = fails(
         d,
-        &["fit", "--data", "few.npy", "--model-out", "M", "--k", "5"],
+        &[
+            "fit",
+            "--preset",
+            "paper",
+            "--data",
+            "few.npy",
+            "--model-out",
+            "M",
+            "--k",
+            "5",
+        ],
         "k = 5",
     );
     assert!(err.contains("5 samples") || err.contains("has 5"), "{err}");
     write_digits(d, "one", 1, 0);
     fails(
         d,
-        &["fit", "--data", "one.npy", "--model-out", "M"],
+        &[
+            "fit",
+            "--preset",
+            "paper",
+            "--data",
+            "one.npy",
+            "--model-out",
+            "M",
+        ],
         "k = 5",
     );
     write_digits(d, "two", 2, 0);
     fails(
         d,
-        &["fit", "--data", "two.npy", "--model-out", "M", "--k", "1"],
+        &[
+            "fit",
+            "--preset",
+            "paper",
+            "--data",
+            "two.npy",
+            "--model-out",
+            "M",
+            "--k",
+            "1",
+        ],
         "no non-neighbour pairs",
     );
     write_npy::<u8>(&d.join("big.npy"), &[10, 30, 30], &[1; 9000]);
@@ -104,7 +142,17 @@ fn data_that_does_not_fit_the_method() {
     write_digits(d, "ok", 20, 0);
     fails(
         d,
-        &["fit", "--data", "ok.npy", "--model-out", "M", "--lr", "0"],
+        &[
+            "fit",
+            "--preset",
+            "paper",
+            "--data",
+            "ok.npy",
+            "--model-out",
+            "M",
+            "--lr",
+            "0",
+        ],
         "--lr",
     );
 }
@@ -235,12 +283,28 @@ fn unwritable_outputs_fail_before_any_work() {
     );
     fails(
         d,
-        &["fit", "--data", "train.npy", "--model-out", "afile"],
+        &[
+            "fit",
+            "--preset",
+            "paper",
+            "--data",
+            "train.npy",
+            "--model-out",
+            "afile",
+        ],
         "afile",
     );
     fails(
         d,
-        &["fit", "--data", "train.npy", "--model-out", "no/such/M"],
+        &[
+            "fit",
+            "--preset",
+            "paper",
+            "--data",
+            "train.npy",
+            "--model-out",
+            "no/such/M",
+        ],
         "no/such/M",
     );
     fails(
@@ -264,6 +328,8 @@ fn bad_labels_and_eval_inputs() {
         d,
         &[
             "fit",
+            "--preset",
+            "paper",
             "--data",
             "train.npy",
             "--labels",
@@ -309,6 +375,8 @@ fn gpu_device_without_the_feature_is_a_clear_error() {
             "--device",
             "vulkan",
             "fit",
+            "--preset",
+            "paper",
             "--data",
             "train.npy",
             "--model-out",
@@ -322,6 +390,8 @@ fn gpu_device_without_the_feature_is_a_clear_error() {
             "--device",
             "tpu",
             "fit",
+            "--preset",
+            "paper",
             "--data",
             "train.npy",
             "--model-out",

@@ -14,6 +14,8 @@ fn fit_embed_eval_plot_on_digits() {
         d,
         &[
             "fit",
+            "--preset",
+            "paper",
             "--data",
             "train.npy",
             "--labels",
@@ -134,6 +136,8 @@ fn same_seed_same_model_and_embedding() {
             d,
             &[
                 "fit",
+                "--preset",
+                "paper",
                 "--data",
                 "train.npy",
                 "--model-out",
@@ -192,6 +196,8 @@ fn mlp_on_csv_vectors() {
         d,
         &[
             "fit",
+            "--preset",
+            "paper",
             "--data",
             "v.csv",
             "--net",
@@ -302,6 +308,8 @@ fn prior_knowledge_neighbour_sources() {
     let fit = |extra: &[&str]| {
         let mut args = vec![
             "fit",
+            "--preset",
+            "paper",
             "--data",
             "x.csv",
             "--net",
@@ -360,6 +368,8 @@ fn prior_knowledge_neighbour_sources() {
     let fit_fails = |extra: &[&str], needle: &str| {
         let mut args = vec![
             "fit",
+            "--preset",
+            "paper",
             "--data",
             "x.csv",
             "--net",
@@ -471,6 +481,8 @@ fn renders_many_digits_and_fits_them_with_timings() {
         d,
         &[
             "fit",
+            "--preset",
+            "paper",
             "--data",
             "few/images.npy",
             "--net",
@@ -658,6 +670,8 @@ fn fit_with_declared_invariances_logs_its_pairs_and_is_reproducible() {
     let args = |model: &'static str, emb: &'static str| {
         vec![
             "fit",
+            "--preset",
+            "paper",
             "--data",
             "train.npy",
             "--model-out",
@@ -724,6 +738,8 @@ fn fit_with_declared_invariances_logs_its_pairs_and_is_reproducible() {
         d,
         &[
             "fit",
+            "--preset",
+            "paper",
             "--data",
             "train.npy",
             "--model-out",
@@ -740,6 +756,8 @@ fn fit_with_declared_invariances_logs_its_pairs_and_is_reproducible() {
         d,
         &[
             "fit",
+            "--preset",
+            "paper",
             "--data",
             "train.npy",
             "--model-out",
@@ -754,6 +772,8 @@ fn fit_with_declared_invariances_logs_its_pairs_and_is_reproducible() {
         d,
         &[
             "fit",
+            "--preset",
+            "paper",
             "--data",
             "v.csv",
             "--net",
@@ -914,6 +934,8 @@ fn fit_on_a_sample_and_embed_everything() {
             d,
             &[
                 "fit",
+                "--preset",
+                "paper",
                 "--data",
                 "train.npy",
                 "--epochs",
@@ -980,6 +1002,8 @@ fn fit_on_a_sample_and_embed_everything() {
         d,
         &[
             "fit",
+            "--preset",
+            "paper",
             "--data",
             "train.npy",
             "--fit-sample",
@@ -991,4 +1015,63 @@ fn fit_on_a_sample_and_embed_everything() {
     );
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(!d.join("C").exists());
+}
+
+/// `--preset paper` is the defaults of before presets, spelled out flag by flag (the convnet,
+/// 5 neighbours with uniform weights, random non-neighbours, the contrastive loss, batch 32,
+/// lr 0.005 without decay, u8 pixels ÷ 255); a bare `fit` is the `auto` preset, which says
+/// what it made of the data, and a flag given goes over either preset.
+#[test]
+fn presets_paper_is_the_old_defaults_and_auto_is_the_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_digits(d, "train", 80, 0);
+    let fit = |model: &str, extra: &[&str]| {
+        let mut args = vec![
+            "--threads",
+            "1",
+            "fit",
+            "--data",
+            "train.npy",
+            "--model-out",
+            model,
+        ];
+        args.extend_from_slice(extra);
+        ok(d, &args)
+    };
+    fit("paper", &["--preset", "paper", "--epochs", "2"]);
+    #[rustfmt::skip]
+    let spelled = [
+        "--net", "conv", "--k", "5", "--knn-weights", "uniform", "--negatives", "random",
+        "--loss", "contrastive", "--augment", "none", "--epochs", "2", "--batch", "32",
+        "--lr", "0.005", "--lr-decay", "1", "--normalise", "auto",
+    ];
+    fit("spelled", &spelled);
+    let bytes = |m: &str| std::fs::read(d.join(m).join("model.safetensors")).unwrap();
+    assert_eq!(bytes("paper"), bytes("spelled"));
+    let out = fit("auto", &["--epochs", "1"]);
+    assert!(
+        out.contains("settings: preset auto → mlp 256-256-256, k = 15 (fuzzy weights"),
+        "{out}"
+    );
+    assert!(
+        out.contains("cauchy-infonce loss, 1 epochs of batch 256"),
+        "{out}"
+    );
+    let cfg: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("auto/config.json")).unwrap())
+            .unwrap();
+    assert_eq!(cfg["architecture"]["net"], "mlp");
+    assert_eq!(cfg["input"]["normalisation"]["kind"], "standardise");
+    assert!(
+        cfg["input"].get("metric").is_none(),
+        "euclidean is not written"
+    );
+    let out = fit(
+        "cos",
+        &["--epochs", "1", "--metric", "cosine", "--hidden", "16"],
+    );
+    assert!(out.contains("mlp 16, k = 15"), "{out}");
+    let cfg = std::fs::read_to_string(d.join("cos/config.json")).unwrap();
+    assert!(cfg.contains("\"metric\": \"cosine\""), "{cfg}");
 }

@@ -45,7 +45,17 @@ fn fails_bounded(d: &Path, args: &[&str], file: &str, needle: &str) {
 fn fit(d: &Path, file: &str, needle: &str) {
     fails_bounded(
         d,
-        &["fit", "--data", file, "--model-out", "M", "--epochs", "1"],
+        &[
+            "fit",
+            "--preset",
+            "paper",
+            "--data",
+            file,
+            "--model-out",
+            "M",
+            "--epochs",
+            "1",
+        ],
         file,
         needle,
     );
@@ -111,6 +121,8 @@ fn npy_headers_that_claim_more_than_the_file_holds() {
         d,
         &[
             "fit",
+            "--preset",
+            "paper",
             "--data",
             "train.npy",
             "--labels",

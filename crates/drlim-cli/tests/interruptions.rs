@@ -87,6 +87,8 @@ fn embed(d: &Path, model: &str, out: &str) {
 fn fit_args<'a>(epochs: &'a str, model_out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     let mut args = vec![
         "fit",
+        "--preset",
+        "paper",
         "--data",
         "train.npy",
         "--net",
@@ -204,7 +206,7 @@ fn resume_refuses_other_settings_and_non_checkpoints() {
     );
     write_digits(d, "other", 120, 120);
     let mut args = fit_args("50", "M", &["--resume", "M.checkpoint"]);
-    args[2] = "other.npy";
+    args[4] = "other.npy";
     fails(d, &args, "trained on other data");
     fails(
         d,
@@ -248,7 +250,7 @@ fn two_runs_writing_one_model_directory_never_mix_their_files() {
             .iter()
             .map(|hidden| {
                 let mut args = fit_args("3", "M", &["--quiet"]);
-                args[6] = hidden;
+                args[8] = hidden;
                 spawn(d, &args)
             })
             .collect();
@@ -301,14 +303,14 @@ fn a_write_that_fails_on_a_full_disk_leaves_the_previous_model_intact() {
     };
     // a small model fits (784·8 weights: 25 kB)
     let mut small = fit_args("2", "disk/M", &["--quiet"]);
-    small[6] = "8";
+    small[8] = "8";
     ok(d, &small);
     embed(d, "disk/M", "before.npy");
     // fill the disk but for a few kB, then write a larger model (784·64 weights: 200 kB)
     let filler = vec![0u8; 190 * 1024];
     std::fs::write(d.join("disk/filler"), &filler).unwrap();
     let mut big = fit_args("2", "disk/M", &["--checkpoint", "ckpt", "--quiet"]);
-    big[6] = "64";
+    big[8] = "64";
     let err = fails(d, &big, "disk/M/model.safetensors: cannot write");
     assert!(err.contains("No space left on device"), "{err}");
     assert!(err.contains("the previous disk/M is left intact"), "{err}");
@@ -321,7 +323,7 @@ fn a_write_that_fails_on_a_full_disk_leaves_the_previous_model_intact() {
     assert_eq!(files(&d.join("disk")), ["M", "filler"]);
     // checkpoints that cannot be written are a warning, not the end of training
     let mut ckpt_on_disk = fit_args("3", "M2", &["--checkpoint", "disk/C"]);
-    ckpt_on_disk[6] = "64";
+    ckpt_on_disk[8] = "64";
     let out = drlim(d, &ckpt_on_disk);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");

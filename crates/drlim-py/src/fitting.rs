@@ -5,10 +5,10 @@ use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use drlim::data::NormaliseMode;
+use drlim::data::{Metric, NormaliseMode};
 use drlim::{
     Augmentation, Engine, EpochReport, FitOptions, KnnMethod, KnnWeights, LossKind,
-    Model as EngineModel, Negatives, NetKind, OptimizerKind, Outcome, TrainConfig, TrainObserver,
+    Model as EngineModel, Negatives, OptimizerKind, Outcome, Preset, TrainObserver,
 };
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyArrayMethods};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
@@ -20,31 +20,34 @@ use crate::errors::{guarded, panic_message, to_py, Failure, Kind};
 use crate::sources::{self, Knowledge};
 use crate::Model;
 
-/// The estimator's settings, as the Python layer sends them (JSON, engine names).
+/// The estimator's settings, as the Python layer sends them (JSON, engine names); a setting
+/// left `null` takes the preset's value.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Settings {
-    net: String,
-    hidden: Vec<usize>,
+    preset: String,
+    net: Option<String>,
+    hidden: Option<Vec<usize>>,
     dim: usize,
-    k: usize,
+    k: Option<usize>,
     knn: String,
-    knn_weights: String,
-    normalise: String,
+    knn_weights: Option<String>,
+    metric: String,
+    normalise: Option<String>,
     neighbours: Vec<String>,
     window: usize,
     grid: Vec<(i64, i64, Option<i64>)>,
-    epochs: usize,
-    batch: usize,
-    lr: f64,
-    lr_decay: f64,
+    epochs: Option<usize>,
+    batch: Option<usize>,
+    lr: Option<f64>,
+    lr_decay: Option<f64>,
     momentum: f64,
     weight_decay: f64,
     optimizer: OptimizerKind,
     margin: f32,
     neg_ratio: f64,
-    negatives: Negatives,
-    loss: LossKind,
+    negatives: Option<Negatives>,
+    loss: Option<LossKind>,
     seed: u64,
     engine: Engine,
     augment: Option<String>,
@@ -53,75 +56,99 @@ struct Settings {
     augment_final: f32,
 }
 
+fn bad(what: &str, v: &str, choices: &str) -> PyErr {
+    PyValueError::new_err(format!("{what} must be one of {choices}, got '{v}'"))
+}
+
 impl Settings {
-    fn options(&self) -> PyResult<FitOptions> {
-        let bad = |what: &str, v: &str, choices: &str| {
-            PyValueError::new_err(format!("{what} must be one of {choices}, got '{v}'"))
+    /// The options for `data`: the preset's for its size, with every setting given put over
+    /// them.
+    fn options(&self, data: &drlim::Dataset) -> PyResult<FitOptions> {
+        let preset = Preset::parse(&self.preset)
+            .map_err(|_| bad("preset", &self.preset, "'auto', 'paper'"))?;
+        let mut o = preset.options(data.n, &data.shape);
+        if let Some(epochs) = self.epochs {
+            preset.set_epochs(&mut o, epochs);
+        }
+        let conv = match self.net.as_deref() {
+            None => None,
+            Some("mlp") => Some(false),
+            Some("conv") => Some(true),
+            Some(v) => return Err(bad("net", v, "'mlp', 'conv'")),
         };
-        let net = match self.net.as_str() {
-            "mlp" => NetKind::Mlp {
-                hidden: self.hidden.clone(),
-            },
-            "conv" => NetKind::Conv,
-            v => return Err(bad("net", v, "'mlp', 'conv'")),
-        };
-        let knn_method = match self.knn.as_str() {
+        if self.hidden.as_ref().is_some_and(|h| h.contains(&0)) {
+            return Err(PyValueError::new_err(
+                "hidden: every layer needs a width ≥ 1",
+            ));
+        }
+        o.net = drlim::preset::chosen_net(&o.net, conv, self.hidden.clone());
+        o.dim = self.dim;
+        o.k = self.k.unwrap_or(o.k);
+        o.knn_method = match self.knn.as_str() {
             "auto" => KnnMethod::Auto,
             "exact" => KnnMethod::Exact,
             "hnsw" => KnnMethod::Hnsw,
             "invariant" => KnnMethod::Invariant,
             v => return Err(bad("knn", v, "'auto', 'exact', 'hnsw', 'invariant'")),
         };
-        let knn_weights = match self.knn_weights.as_str() {
-            "uniform" => KnnWeights::Uniform,
-            "fuzzy" => KnnWeights::Fuzzy,
-            v => return Err(bad("knn_weights", v, "'uniform', 'fuzzy'")),
+        o.knn_weights = match self.knn_weights.as_deref() {
+            None if self.neighbours == ["knn"] => o.knn_weights,
+            None | Some("uniform") => KnnWeights::Uniform,
+            Some("fuzzy") => KnnWeights::Fuzzy,
+            Some(v) => return Err(bad("knn_weights", v, "'uniform', 'fuzzy'")),
         };
-        let normalise = match self.normalise.as_str() {
-            "auto" => NormaliseMode::Auto,
-            "none" => NormaliseMode::None,
-            "unit" => NormaliseMode::Unit,
-            "standardise" | "standardize" => NormaliseMode::Standardise,
-            v => return Err(bad("normalise", v, "'auto', 'none', 'unit', 'standardise'")),
+        o.metric = Metric::parse(&self.metric).ok_or_else(|| {
+            bad(
+                "metric",
+                &self.metric,
+                "'euclidean', 'cosine', 'correlation'",
+            )
+        })?;
+        o.normalise = match self.normalise.as_deref() {
+            None => o.normalise,
+            Some("auto") => NormaliseMode::Auto,
+            Some("none") => NormaliseMode::None,
+            Some("unit") => NormaliseMode::Unit,
+            Some("standardise" | "standardize") => NormaliseMode::Standardise,
+            Some("global") => NormaliseMode::Global,
+            Some(v) => {
+                return Err(bad(
+                    "normalise",
+                    v,
+                    "'auto', 'none', 'unit', 'standardise', 'global'",
+                ))
+            }
         };
-        if self.hidden.contains(&0) {
-            return Err(PyValueError::new_err(
-                "hidden: every layer needs a width ≥ 1",
-            ));
-        }
-        let augment = self
-            .augment
-            .as_deref()
-            .map(Augmentation::parse)
-            .transpose()
-            .map_err(|e| PyValueError::new_err(format!("augment: {e}")))?;
-        Ok(FitOptions {
-            net,
-            dim: self.dim,
-            k: self.k,
-            knn_method,
-            knn_weights,
-            normalise,
-            train: TrainConfig {
-                epochs: self.epochs,
-                batch: self.batch,
-                lr: self.lr,
-                lr_decay: self.lr_decay,
-                momentum: self.momentum,
-                weight_decay: self.weight_decay,
-                optimizer: self.optimizer,
-                margin: self.margin,
-                neg_ratio: self.neg_ratio,
-                seed: self.seed,
-                engine: self.engine,
-                augment,
-                augment_pairs: self.augment_pairs,
-                augment_neighbours: self.augment_neighbours,
-                augment_final: self.augment_final,
-                negatives: self.negatives,
-                loss: self.loss,
-            },
-        })
+        let t = &mut o.train;
+        t.batch = self.batch.unwrap_or(t.batch);
+        t.lr = self.lr.unwrap_or(t.lr);
+        t.lr_decay = self.lr_decay.unwrap_or(t.lr_decay);
+        t.momentum = self.momentum;
+        t.weight_decay = self.weight_decay;
+        t.optimizer = self.optimizer;
+        t.margin = self.margin;
+        t.neg_ratio = self.neg_ratio;
+        t.seed = self.seed;
+        t.engine = self.engine;
+        t.augment = match self.augment.as_deref() {
+            None => t.augment.take(),
+            Some("none") => None,
+            Some(spec) => Some(
+                Augmentation::parse(spec)
+                    .map_err(|e| PyValueError::new_err(format!("augment: {e}")))?,
+            ),
+        };
+        t.augment_pairs = self.augment_pairs;
+        t.augment_neighbours = self.augment_neighbours;
+        t.augment_final = self.augment_final;
+        t.negatives = self.negatives.unwrap_or(t.negatives);
+        t.loss = match (self.loss, self.negatives) {
+            (Some(loss), _) => loss,
+            // random non-neighbour pairs go with the contrastive loss
+            (None, Some(Negatives::Random)) => LossKind::Contrastive,
+            (None, _) => t.loss,
+        };
+        Ok(o)
     }
 }
 
@@ -224,10 +251,10 @@ pub fn fit<'py>(
 ) -> PyResult<Fitted<'py>> {
     let s: Settings = serde_json::from_str(settings)
         .map_err(|e| PyValueError::new_err(format!("settings: {e}")))?;
-    let options = s.options()?;
     let data = Rows::from_py(x, "X")?
         .into_dataset("X")
         .map_err(|e| to_py(e, Kind::Data))?;
+    let options = s.options(&data)?;
     let labels = labels
         .map(|l| int_rows(l, "y").map(|(v, _)| v))
         .transpose()?;

@@ -80,7 +80,11 @@ def test_bad_data_raises_valueerror(X, message):
 def test_k_at_least_n_names_the_problem():
     X = np.random.default_rng(0).normal(size=(5, 3))
     with pytest.raises(ValueError, match=r"n_neighbors = 5 nearest neighbours need more than 5 samples, but X has 5"):
-        DrLIM(epochs=1).fit(X)
+        DrLIM(preset="paper", epochs=1).fit(X)
+    with pytest.raises(ValueError, match=r"n_neighbors = 6 nearest neighbours need more than 6 samples, but X has 5"):
+        DrLIM(n_neighbors=6, epochs=1).fit(X)
+    # the auto preset's 15 neighbours become n - 1 on fewer samples
+    assert DrLIM(epochs=1, hidden=(4,)).fit(X).neighbour_source_ == "knn(k=4) with fuzzy weights"
     X12 = np.random.default_rng(0).normal(size=(12, 3))
     assert DrLIM(epochs=1, n_neighbors=4, hidden=(4,)).fit(X12).graph_.nnz >= 12 * 4
 
@@ -155,8 +159,8 @@ def test_prior_knowledge_from_python_shapes_the_graph():
     noisy = DrLIM(hidden=(8,), epochs=1, augment={"noise": 0.1, "dropout": 0.1}).fit(X)
     assert noisy.embedding_.shape == (60, 2)
     # fuzzy weights keep the pairs and weigh them by membership, at most 1
-    fuzzy = DrLIM(knn_weights="fuzzy", hidden=(8,), epochs=1, random_state=0).fit(X)
-    plain = DrLIM(hidden=(8,), epochs=1, random_state=0).fit(X)
+    fuzzy = DrLIM(knn_weights="fuzzy", n_neighbors=5, hidden=(8,), epochs=1, random_state=0).fit(X)
+    plain = DrLIM(knn_weights="uniform", n_neighbors=5, hidden=(8,), epochs=1, random_state=0).fit(X)
     assert (fuzzy.graph_ != 0).sum() == plain.graph_.nnz and np.all(plain.graph_.data == 1)
     assert fuzzy.neighbour_source_ == "knn(k=5) with fuzzy weights"
     w = fuzzy.graph_.data

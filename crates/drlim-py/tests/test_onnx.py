@@ -63,11 +63,14 @@ def test_onnx_batch_axis_is_dynamic(conv_model, batch):
     np.testing.assert_allclose(got, est.transform(X_test)[10 : 10 + batch], rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize("normalise", ["none", "standardise"])
-def test_mlp_onnx_equals_drlim_embed_in_onnx_runtime(normalise, tmp_path, cli):
+@pytest.mark.parametrize("normalise, metric", [
+    ("none", "euclidean"), ("standardise", "euclidean"), ("global", "cosine"), ("none", "correlation"),
+])
+def test_mlp_onnx_equals_drlim_embed_in_onnx_runtime(normalise, metric, tmp_path, cli):
     X, _ = blobs(n=200, d=12)
     X = X * 40.0 + 300.0  # far from standardised
-    est = DrLIM(n_components=3, hidden=(32, 16), epochs=3, normalise=normalise, random_state=2).fit(X)
+    est = DrLIM(n_components=3, hidden=(32, 16), epochs=3, normalise=normalise, metric=metric,
+                random_state=2).fit(X)
     est.save(tmp_path / "M")
     np.save(tmp_path / "x.npy", X)
     cli("embed", "--model", tmp_path / "M", "--data", tmp_path / "x.npy", "--out", tmp_path / "E.npy", "-q")

@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use burn::tensor::Device;
 
-use crate::data::{Dataset, NormaliseMode};
+use crate::data::{Dataset, Metric, NormaliseMode};
 use crate::error::{Error, Result};
 use crate::mapping::Model;
 use crate::model::{input_image, Architecture, InputSpec, ModelConfig};
@@ -79,6 +79,9 @@ pub struct FitOptions {
     pub knn_method: KnnMethod,
     /// How the nearest-neighbour pairs weigh.
     pub knn_weights: KnnWeights,
+    /// The input-space metric of the neighbour graph (stored in the model: cosine and
+    /// correlation scale each sample to unit length before the network sees it).
+    pub metric: Metric,
     /// Input normalisation.
     pub normalise: NormaliseMode,
     /// Training settings.
@@ -93,6 +96,7 @@ impl Default for FitOptions {
             k: defaults::K,
             knn_method: KnnMethod::Auto,
             knn_weights: KnnWeights::Uniform,
+            metric: Metric::Euclidean,
             normalise: NormaliseMode::Auto,
             train: TrainConfig::default(),
         }
@@ -277,7 +281,8 @@ impl Prepared {
                 dim: options.dim,
             },
         };
-        let input = InputSpec::for_training(&arch, data, options.normalise)?;
+        let (input, normalised) =
+            InputSpec::for_training_with(&arch, data, options.normalise, options.metric)?;
         let image = input_image(&arch, &data.shape);
         // checked before the graph is built, and naming the data
         if let Some(aug) = options.train.augment.as_ref().filter(|a| a.is_geometric()) {
@@ -292,7 +297,6 @@ impl Prepared {
                 ));
             }
         }
-        let normalised = input.normalisation.apply(data);
         Ok(Self {
             arch,
             input,
@@ -362,5 +366,52 @@ mod tests {
             .unwrap()
             .describe()
             .starts_with("knn("));
+    }
+
+    /// Two noisy directions in 6-D at varied lengths: what a cosine metric is for.
+    fn directions(n: usize) -> Dataset {
+        let values = (0..n * 6)
+            .map(|i| {
+                let (row, col) = (i / 6, i % 6);
+                let length = 1.0 + (row % 7) as f32;
+                let on = if row % 2 == 0 { col < 3 } else { col >= 3 };
+                length * (if on { 1.0 } else { 0.1 } + 0.05 * ((i * 37 % 11) as f32))
+            })
+            .collect();
+        Dataset::new("directions", values, n, vec![6], SourceDtype::F32).unwrap()
+    }
+
+    #[test]
+    fn cosine_is_euclidean_on_unit_rows_in_the_graph_the_weights_and_the_map() {
+        let data = directions(60);
+        let mut unit = data.clone();
+        Metric::Cosine.apply_rows(&mut unit.values, 6);
+        let options = |metric| {
+            let mut o = crate::Preset::Auto.options(data.n, &data.shape);
+            o.metric = metric;
+            o.train.epochs = 2;
+            o
+        };
+        let device = Device::flex();
+        let cosine = fit(&data, &options(Metric::Cosine), &device, &mut crate::Silent).unwrap();
+        let euclid = fit(
+            &unit,
+            &options(Metric::Euclidean),
+            &device,
+            &mut crate::Silent,
+        )
+        .unwrap();
+        assert_eq!(cosine.graph.pairs(), euclid.graph.pairs());
+        assert_eq!(cosine.model.net.weights(), euclid.model.net.weights());
+        assert_eq!(cosine.model.config.input.metric, Metric::Cosine);
+        // the model scales new samples too: a sample and its multiple land on one point
+        let mut twice = data.clone();
+        twice.values.iter_mut().for_each(|v| *v *= 2.0);
+        let a = cosine.model.embed(&data).unwrap();
+        assert_eq!(a, euclid.model.embed(&unit).unwrap());
+        let b = cosine.model.embed(&twice).unwrap();
+        for (x, y) in a.iter().zip(&b) {
+            assert!((x - y).abs() < 1e-5, "{x} {y}");
+        }
     }
 }

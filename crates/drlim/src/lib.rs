@@ -22,7 +22,8 @@
 //!
 //! - Fitting: [`fit`] (k nearest neighbours: [`KnnMethod`]) and [`fit_with`] (any
 //!   [`neighbours::NeighbourSource`]: labels, pairs, transformed copies, a metadata grid, time,
-//!   unions), configured by [`FitOptions`] ([`NetKind`], [`TrainConfig`], [`defaults`]) and
+//!   unions), configured by [`FitOptions`] ([`NetKind`], [`TrainConfig`], [`defaults`]; named
+//!   sets of them: [`Preset`], `auto` for any data, `paper` for the 2006 settings) and
 //!   watched, or stopped, by a [`TrainObserver`]; they return [`Fitted`], whose [`Outcome`]
 //!   says whether training completed, was stopped or diverged.
 //! - The mapping: [`Model`] saves and loads model directories (`config.json` +
@@ -81,6 +82,7 @@ pub mod pairs;
 #[cfg(feature = "plot")]
 pub mod plot;
 pub mod points;
+pub mod preset;
 pub mod train;
 
 pub use augment::Augmentation;
@@ -92,6 +94,7 @@ pub use fit::{
     AUTO_HNSW_ABOVE,
 };
 pub use mapping::Model;
+pub use preset::Preset;
 pub use train::{
     defaults, Checkpoint, Engine, EpochReport, LossKind, Negatives, OptimizerKind, Outcome, Silent,
     TrainConfig, TrainObserver,

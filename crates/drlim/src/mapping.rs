@@ -110,6 +110,7 @@ mod tests {
             format: MODEL_FORMAT,
             drlim_version: "test".into(),
             input: InputSpec {
+                metric: crate::data::Metric::Euclidean,
                 shape,
                 dtype: SourceDtype::F32,
                 normalisation,

@@ -20,7 +20,12 @@ pub fn run(a: BenchArgs) -> Result<()> {
     }
     let settings = drlim::TrainConfig {
         engine: a.engine.into(),
-        augment: augmentation(a.augment.as_deref())?,
+        augment: a
+            .augment
+            .as_deref()
+            .map(augmentation)
+            .transpose()?
+            .flatten(),
         negatives: a.negatives.into(),
         loss: a.loss.into(),
         ..drlim::TrainConfig::default()

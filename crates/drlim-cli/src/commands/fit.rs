@@ -19,7 +19,7 @@ use drlim::{
 };
 
 use super::{fit_options, say, show};
-use crate::cli::FitArgs;
+use crate::cli::{FitArgs, SourceArg};
 use crate::interrupt::{self, Interrupts};
 use crate::progress::Progress;
 use crate::timings::Timings;
@@ -76,7 +76,8 @@ pub fn run(a: FitArgs, device: &Device) -> Result<ExitCode> {
             show(&a.data)
         ),
     );
-    let options = fit_options(&a.train, a.net, &a.hidden, a.normalise)?;
+    let options = fit_options(&a, &data, a.neighbours == [SourceArg::Knn])?;
+    say(quiet, settings_line(a.train.preset.into(), &options));
     if let Some(aug) = &options.train.augment {
         let t = &options.train;
         let fall = if t.augment_final < 1.0 {
@@ -279,6 +280,38 @@ fn fit_sample(m: usize, n: usize, seed: u64, data: &Path) -> Result<Vec<usize>> 
     let mut idx = rand::seq::index::sample(&mut rng, n, m).into_vec();
     idx.sort_unstable();
     Ok(idx)
+}
+
+/// One line saying which settings train: the preset, and what it and the flags made of it.
+fn settings_line(preset: drlim::Preset, o: &drlim::FitOptions) -> String {
+    let net = match &o.net {
+        drlim::NetKind::Conv => "the paper's convnet".to_string(),
+        drlim::NetKind::Mlp { hidden } => format!(
+            "MLP {}",
+            hidden
+                .iter()
+                .map(|h| h.to_string())
+                .collect::<Vec<_>>()
+                .join("-")
+        ),
+    };
+    let t = &o.train;
+    format!(
+        "settings: preset {} → {net}, k = {} ({:?} weights, {} metric), {:?} non-neighbours, {:?} loss, {} epochs of batch {}, lr {} (× {:.4} per epoch), normalise {:?}",
+        preset.name(),
+        o.k,
+        o.knn_weights,
+        o.metric.name(),
+        t.negatives,
+        t.loss,
+        t.epochs,
+        t.batch,
+        t.lr,
+        t.lr_decay,
+        o.normalise
+    )
+    .to_lowercase()
+    .replace("cauchyinfonce", "cauchy-infonce")
 }
 
 /// `MODEL_OUT.checkpoint`, beside the model directory.

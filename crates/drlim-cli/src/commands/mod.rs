@@ -13,9 +13,9 @@ mod sources;
 
 use std::process::ExitCode;
 
-use drlim::{Result, TrainConfig};
+use drlim::Result;
 
-use crate::cli::{augmentation, Cli, Command, NetArg, NormaliseArg, TrainArgs};
+use crate::cli::{augmentation, Cli, Command, FitArgs, NegativesArg, NetArg};
 
 /// Runs the parsed command.
 pub fn run(cli: Cli) -> Result<ExitCode> {
@@ -36,41 +36,55 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-/// The fit options of the shared training flags.
+/// The fit options of `fit`'s flags for `data`: the preset's, for `data`'s size, with every
+/// flag given put over them. `knn_only`: the k-NN graph is the only neighbour source (fuzzy
+/// weights apply to it alone, so other sources take the preset's uniform weights).
 pub(crate) fn fit_options(
-    t: &TrainArgs,
-    net: NetArg,
-    hidden: &[usize],
-    normalise: NormaliseArg,
+    a: &FitArgs,
+    data: &drlim::Dataset,
+    knn_only: bool,
 ) -> Result<drlim::FitOptions> {
-    let augment = augmentation(t.augment.as_deref())?;
-    Ok(drlim::FitOptions {
-        net: net.net_kind(hidden),
-        dim: t.dim,
-        k: t.k,
-        knn_method: t.knn.into(),
-        knn_weights: t.knn_weights.into(),
-        normalise: normalise.into(),
-        train: TrainConfig {
-            epochs: t.epochs,
-            batch: t.batch,
-            lr: t.lr,
-            lr_decay: t.lr_decay,
-            momentum: t.momentum,
-            weight_decay: t.weight_decay,
-            optimizer: t.optimizer.into(),
-            margin: t.margin,
-            neg_ratio: t.neg_ratio,
-            seed: t.seed,
-            engine: t.engine.into(),
-            augment,
-            augment_pairs: t.augment_pairs,
-            augment_neighbours: !t.augment_self_only,
-            augment_final: t.augment_final,
-            negatives: t.negatives.into(),
-            loss: t.loss.into(),
-        },
-    })
+    let t = &a.train;
+    let preset: drlim::Preset = t.preset.into();
+    let mut o = preset.options(data.n, &data.shape);
+    if let Some(epochs) = t.epochs {
+        preset.set_epochs(&mut o, epochs);
+    }
+    o.net = drlim::preset::chosen_net(&o.net, a.net.map(|n| n == NetArg::Conv), a.hidden.clone());
+    o.dim = t.dim;
+    o.k = t.k.unwrap_or(o.k);
+    o.knn_method = t.knn.into();
+    o.knn_weights = match t.knn_weights {
+        Some(w) => w.into(),
+        None if knn_only => o.knn_weights,
+        None => drlim::KnnWeights::Uniform,
+    };
+    o.metric = t.metric.into();
+    o.normalise = a.normalise.map_or(o.normalise, Into::into);
+    let r = &mut o.train;
+    r.batch = t.batch.unwrap_or(r.batch);
+    r.lr = t.lr.unwrap_or(r.lr);
+    r.lr_decay = t.lr_decay.unwrap_or(r.lr_decay);
+    r.momentum = t.momentum;
+    r.weight_decay = t.weight_decay;
+    r.optimizer = t.optimizer.into();
+    r.margin = t.margin;
+    r.neg_ratio = t.neg_ratio;
+    r.seed = t.seed;
+    r.engine = t.engine.into();
+    if let Some(spec) = &t.augment {
+        r.augment = augmentation(spec)?;
+    }
+    r.augment_pairs = t.augment_pairs;
+    r.augment_neighbours = !t.augment_self_only;
+    r.augment_final = t.augment_final;
+    r.negatives = t.negatives.map_or(r.negatives, Into::into);
+    r.loss = t.loss.map_or(r.loss, Into::into);
+    if t.negatives == Some(NegativesArg::Random) && t.loss.is_none() {
+        // random non-neighbour pairs go with the contrastive loss
+        r.loss = drlim::LossKind::Contrastive;
+    }
+    Ok(o)
 }
 
 /// Prints to stdout unless quiet.

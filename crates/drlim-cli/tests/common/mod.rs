@@ -132,6 +132,8 @@ pub fn fit_train(dir: &Path, epochs: usize, extra: &[&str]) -> String {
     let epochs = epochs.to_string();
     let mut args = vec![
         "fit",
+        "--preset",
+        "paper",
         "--data",
         "train.npy",
         "--model-out",

@@ -31,47 +31,69 @@ class DrLIM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     neighbours come from prior knowledge, never from the output space. New samples are mapped
     by the network (:meth:`transform`), without retraining.
 
+    Every parameter left at ``None`` takes its value from ``preset``: ``"auto"`` (the default)
+    chooses settings for any data from its size, ``"paper"`` gives the 2006 paper's settings
+    (as ``DrLIM()`` did before presets). The values below are ``auto``'s / ``paper``'s.
+
     Parameters
     ----------
     n_components : int, default=2
         Output dimension d.
-    net : {"mlp", "conv"}, default="mlp"
+    preset : {"auto", "paper"}, default="auto"
+        The defaults of the parameters left at ``None``. ``"auto"``: a three-layer MLP 256
+        wide, the 15 nearest neighbours with fuzzy weights, every other sample of a batch a
+        non-neighbour under the Cauchy InfoNCE loss, noise and feature dropout on every arm,
+        batch 256, learning rate 0.2 (× √(64/D) above D = 64 features) falling to a tenth over
+        about 1,500 steps, features centred and scaled as a whole (``normalise="global"``). ``"paper"``: the paper's 5 neighbours, random
+        non-neighbours, contrastive loss, batch 32, learning rate 0.005 for 80 epochs, a
+        256-256 MLP, floats fed as they are; ``drlim fit --preset paper`` is the same but for
+        the net, the paper's convnet there.
+    net : {"mlp", "conv"}, default=None
         The network: a fully connected net with ``hidden`` layers, or the paper's 37,097-weight
-        convnet, which takes 28×28 (or 32×32) images, given as an n×28×28 or n×784 array.
-    hidden : tuple of int, default=(256, 256)
-        Hidden layer widths of the ``"mlp"``.
+        convnet, which takes 28×28 (or 32×32) images, given as an n×28×28 or n×784 array
+        (auto / paper: ``"mlp"``).
+    hidden : tuple of int, default=None
+        Hidden layer widths of the ``"mlp"`` (auto: ``(256, 256, 256)``; paper: ``(256, 256)``).
     neighbours : str or sequence of str, default="knn"
         Where neighbour pairs come from; several are united. ``"knn"``: the ``n_neighbors``
         nearest samples in input space; ``"labels"``: samples of the same ``y``; ``"pairs"``:
         the ``pairs`` given to :meth:`fit`; ``"temporal"``: samples at most ``window`` apart
         in order; ``"grid"``: neighbours on the grid of ``metadata`` (see :meth:`fit`).
-    n_neighbors : int, default=5
-        Nearest neighbours per sample (the paper's 5).
+    n_neighbors : int, default=None
+        Nearest neighbours per sample (auto: 15; paper: 5).
+    metric : {"euclidean", "cosine", "correlation"}, default="euclidean"
+        The input-space distance of the nearest-neighbour graph. ``"cosine"`` (what text and
+        image embeddings usually want) scales each sample to unit length, ``"correlation"``
+        centres it on its own mean first; the fitted model does the same to every sample it
+        maps, so that the map ignores what the metric ignores.
     knn : {"auto", "exact", "hnsw", "invariant"}, default="auto"
         How nearest neighbours are found: ``"auto"`` exactly up to 50,000 samples and with HNSW
         above; exactly (grows with n², reproducible bit for bit); approximately with an HNSW
         index (for large data; built in parallel, so the graph may differ slightly between
         runs); or exactly under the shifts and rotations declared in ``augment`` (images).
-    knn_weights : {"uniform", "fuzzy"}, default="uniform"
+    knn_weights : {"uniform", "fuzzy"}, default=None
         How the nearest-neighbour pairs weigh: every pair once per epoch (the paper's way), or
         UMAP's fuzzy memberships: each epoch draws as many pairs, each in proportion to its
         membership, so that a sample's nearest neighbours count more than its farthest. Only
-        with ``neighbours="knn"`` alone.
+        with ``neighbours="knn"`` alone (auto: ``"fuzzy"`` there, else ``"uniform"``; paper:
+        ``"uniform"``).
     margin : float, default=1.0
         The margin m of the contrastive loss.
-    negatives : {"random", "batch"}, default="random"
+    negatives : {"random", "batch"}, default=None
         Non-neighbours: ``neg_ratio`` random pairs per neighbour pair (the paper's), or every
-        other sample of the batch.
+        other sample of the batch (auto: ``"batch"``).
     neg_ratio : float, default=1.0
         Random non-neighbour pairs per neighbour pair.
-    loss : {"contrastive", "cauchy-infonce"}, default="contrastive"
-        The paper's loss, or t-SimCNE's (with ``negatives="batch"``).
+    loss : {"contrastive", "cauchy-infonce"}, default=None
+        The paper's loss, or t-SimCNE's (with ``negatives="batch"``) (auto: ``"cauchy-infonce"``,
+        or ``"contrastive"`` where ``negatives="random"`` is asked for; paper: ``"contrastive"``).
     augment : str or dict, optional
         Declared invariances: each arm of each pair becomes a freshly drawn transformed copy,
         and each sample is paired with a copy of itself. Images: ``shift`` (pixels),
         ``rotate`` (degrees), ``scale``, ``shear``, ``elastic``, ``contrast``; any data:
         ``noise`` (standard deviation), ``dropout`` (probability). As ``"shift=2,rotate=10"``
-        or ``{"shift": 2, "rotate": 10}``.
+        or ``{"shift": 2, "rotate": 10}``; ``"none"`` for no transformations (auto:
+        ``"noise=0.3,dropout=0.1"``, in units of the normalised features; paper: none).
     augment_pairs : int, default=1
         Pairs of two copies of one sample, per sample and epoch (with ``augment``).
     augment_neighbours : bool, default=True
@@ -83,14 +105,17 @@ class DrLIM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         neighbourhoods (higher trustworthiness).
     window : int, default=1
         For ``neighbours="temporal"``: the largest step between neighbours.
-    epochs : int, default=80
-        Passes over all neighbour pairs.
-    batch_size : int, default=32
-        Pairs per step.
-    learning_rate : float, default=0.005
-        Learning rate of the first epoch.
-    learning_rate_decay : float, default=1.0
-        Learning-rate multiplier per epoch.
+    epochs : int, default=None
+        Passes over all neighbour pairs (auto: about 1,500 steps' worth, from 8 to 200;
+        paper: 80).
+    batch_size : int, default=None
+        Pairs per step (auto: 256; paper: 32).
+    learning_rate : float, default=None
+        Learning rate of the first epoch (auto: 0.2, × √(64/D) above D = 64 features;
+        paper: 0.005).
+    learning_rate_decay : float, default=None
+        Learning-rate multiplier per epoch (auto: falling to a tenth by the last epoch;
+        paper: 1).
     momentum : float, default=0.9
         SGD momentum.
     weight_decay : float, default=0.0
@@ -99,9 +124,12 @@ class DrLIM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         The optimiser (SGD runs on drlim's fast CPU path).
     engine : {"auto", "burn"}, default="auto"
         ``"auto"``: the fast CPU path where it applies; ``"burn"``: burn's generic autodiff.
-    normalise : {"auto", "none", "unit", "standardise"}, default="auto"
+    normalise : {"global", "auto", "none", "unit", "standardise"}, default=None
         Input normalisation, fixed by the training data and applied again by
-        :meth:`transform`: ``"auto"`` divides uint8 by 255 and uses floats as they are.
+        :meth:`transform`: ``"global"`` centres each feature and divides all by one scale (the
+        neighbours stay the data's, whatever its units); ``"auto"`` divides uint8 by 255 and
+        uses floats as they are; ``"standardise"`` scales each feature to unit variance (for
+        features in unrelated units). auto: ``"global"``; paper: ``"auto"``.
     random_state : int, RandomState instance or None, default=None
         Seed of the initial weights and of the pair sampling. An int ``s`` gives the model
         of ``drlim fit --seed s``.
@@ -143,39 +171,43 @@ class DrLIM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self,
         n_components=2,
         *,
-        net="mlp",
-        hidden=(256, 256),
+        preset="auto",
+        net=None,
+        hidden=None,
         neighbours="knn",
-        n_neighbors=5,
+        n_neighbors=None,
+        metric="euclidean",
         knn="auto",
-        knn_weights="uniform",
+        knn_weights=None,
         margin=1.0,
-        negatives="random",
+        negatives=None,
         neg_ratio=1.0,
-        loss="contrastive",
+        loss=None,
         augment=None,
         augment_pairs=1,
         augment_neighbours=True,
         augment_final=1.0,
         window=1,
-        epochs=80,
-        batch_size=32,
-        learning_rate=0.005,
-        learning_rate_decay=1.0,
+        epochs=None,
+        batch_size=None,
+        learning_rate=None,
+        learning_rate_decay=None,
         momentum=0.9,
         weight_decay=0.0,
         optimizer="sgd",
         engine="auto",
-        normalise="auto",
+        normalise=None,
         random_state=None,
         n_jobs=None,
         verbose=False,
     ):
         self.n_components = n_components
+        self.preset = preset
         self.net = net
         self.hidden = hidden
         self.neighbours = neighbours
         self.n_neighbors = n_neighbors
+        self.metric = metric
         self.knn = knn
         self.knn_weights = knn_weights
         self.margin = margin
@@ -241,8 +273,10 @@ class DrLIM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         X = validate_data(self, X, dtype=_DTYPES, ensure_min_samples=2)
         shape = shape or X.shape[1:]
         sources = _source_names(self.neighbours)
-        k = _count(self.n_neighbors, "n_neighbors", 1)
-        if "knn" in sources and k >= len(X):
+        # auto's 15 neighbours become n - 1 for fewer samples
+        k = 5 if self.n_neighbors is None and self.preset == "paper" else self.n_neighbors
+        k = None if k is None else _count(k, "n_neighbors", 1)
+        if "knn" in sources and k is not None and k >= len(X):
             raise ValueError(
                 f"n_neighbors = {k} nearest neighbours need more than {k} samples, but X has "
                 f"{len(X)} (use a smaller n_neighbors)"
@@ -403,34 +437,41 @@ class DrLIM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     def _settings(self, sources, grid):
         seed = _seed(self.random_state)
-        if not isinstance(self.hidden, (tuple, list)) or not all(
+        preset = _choice(self.preset, "preset", ("auto", "paper"))
+        if self.hidden is not None and (not isinstance(self.hidden, (tuple, list)) or not all(
             isinstance(h, numbers.Integral) and h > 0 for h in self.hidden
-        ):
+        )):
             raise ValueError(f"hidden must be a tuple of positive ints, got {self.hidden!r}")
+        net = self.net
+        if net is None and preset == "paper":
+            net = "mlp"  # DrLIM()'s net before presets; the CLI's paper preset has the convnet
         return {
-            "net": _choice(self.net, "net", ("mlp", "conv")),
-            "hidden": [int(h) for h in self.hidden],
+            "preset": preset,
+            "net": _maybe(net, lambda v: _choice(v, "net", ("mlp", "conv"))),
+            "hidden": _maybe(self.hidden, lambda v: [int(h) for h in v]),
             "dim": _count(self.n_components, "n_components", 1),
-            "k": _count(self.n_neighbors, "n_neighbors", 1),
+            "k": _maybe(self.n_neighbors, lambda v: _count(v, "n_neighbors", 1)),
             "knn": _choice(self.knn, "knn", ("auto", "exact", "hnsw", "invariant")),
-            "knn_weights": _choice(self.knn_weights, "knn_weights", ("uniform", "fuzzy")),
-            "normalise": _choice(
-                self.normalise, "normalise", ("auto", "none", "unit", "standardise", "standardize")
-            ),
+            "knn_weights": _maybe(
+                self.knn_weights, lambda v: _choice(v, "knn_weights", ("uniform", "fuzzy"))),
+            "metric": _choice(self.metric, "metric", ("euclidean", "cosine", "correlation")),
+            "normalise": _maybe(self.normalise, lambda v: _choice(
+                v, "normalise", ("global", "auto", "none", "unit", "standardise", "standardize"))),
             "neighbours": list(sources),
             "window": _count(self.window, "window", 1),
             "grid": _grid(grid),
-            "epochs": _count(self.epochs, "epochs", 1),
-            "batch": _count(self.batch_size, "batch_size", 1),
-            "lr": float(self.learning_rate),
-            "lr_decay": float(self.learning_rate_decay),
+            "epochs": _maybe(self.epochs, lambda v: _count(v, "epochs", 1)),
+            "batch": _maybe(self.batch_size, lambda v: _count(v, "batch_size", 1)),
+            "lr": _maybe(self.learning_rate, float),
+            "lr_decay": _maybe(self.learning_rate_decay, float),
             "momentum": float(self.momentum),
             "weight_decay": float(self.weight_decay),
             "optimizer": _choice(self.optimizer, "optimizer", ("sgd", "adam")),
             "margin": float(self.margin),
             "neg_ratio": float(self.neg_ratio),
-            "negatives": _choice(self.negatives, "negatives", ("random", "batch")),
-            "loss": _choice(self.loss, "loss", ("contrastive", "cauchy-infonce")),
+            "negatives": _maybe(
+                self.negatives, lambda v: _choice(v, "negatives", ("random", "batch"))),
+            "loss": _maybe(self.loss, lambda v: _choice(v, "loss", ("contrastive", "cauchy-infonce"))),
             "seed": seed,
             "engine": _choice(self.engine, "engine", ("auto", "burn")),
             "augment": _augment_spec(self.augment),
@@ -440,12 +481,12 @@ class DrLIM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         }
 
     def _printer(self):
-        epochs = self.epochs
+        of = "" if self.epochs is None else f"/{self.epochs}"
 
         def show(epoch, loss, lr, pairs, seconds):
             rate = pairs / max(seconds, 1e-9)
             print(
-                f"epoch {epoch}/{epochs}  loss {loss:.5f}  lr {lr:.4g}  "
+                f"epoch {epoch}{of}  loss {loss:.5f}  lr {lr:.4g}  "
                 f"{pairs} pairs in {seconds:.2f} s ({rate:,.0f}/s)",
                 file=sys.stdout,
                 flush=True,
@@ -483,7 +524,8 @@ def _from_model(model):
     arch = config["architecture"]
     training = config.get("training") or {}
     s = training.get("settings") or {}
-    params = {"n_components": int(model.dim), "random_state": int(config.get("seed", 0))}
+    params = {"n_components": int(model.dim), "random_state": int(config.get("seed", 0)),
+              "metric": config["input"].get("metric", "euclidean")}
     if arch.get("net") == "mlp":
         params.update(net="mlp", hidden=tuple(arch.get("hidden", ())))
     else:
@@ -500,7 +542,9 @@ def _from_model(model):
         if key in s:
             params[name] = s[key]
     if isinstance(s.get("augment"), dict):
-        params["augment"] = ",".join(f"{k}={v:g}" for k, v in s["augment"].items() if v)
+        params["augment"] = ",".join(f"{k}={v:g}" for k, v in s["augment"].items() if v) or "none"
+    elif "augment" in s:
+        params["augment"] = "none"
     est = DrLIM(**params)
     shape = tuple(int(v) for v in config["input"]["shape"])
     est.input_shape_ = shape
@@ -548,6 +592,11 @@ def _choice(value, name, choices):
     if not isinstance(value, str) or value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
     return value
+
+
+def _maybe(value, check):
+    """None stays None (the preset decides); anything else is checked."""
+    return None if value is None else check(value)
 
 
 def _count(value, name, least):
@@ -600,7 +649,7 @@ def _augment_spec(augment):
     if augment is None:
         return None
     if isinstance(augment, dict):
-        return ",".join(f"{k}={v}" for k, v in augment.items())
+        return ",".join(f"{k}={v}" for k, v in augment.items()) or "none"
     if isinstance(augment, str):
-        return augment
+        return augment.strip() or "none"
     raise ValueError(f"augment must be a 'key=value,…' string or a dict, got {augment!r}")

@@ -4,11 +4,13 @@
 mod csv;
 mod idx;
 pub mod images;
+mod metric;
 mod normalise;
 mod npy;
 
 pub use self::csv::CsvStream;
 pub use idx::IdxStream;
+pub use metric::Metric;
 pub use normalise::{Normalisation, NormaliseMode};
 pub use npy::NpyStream;
 

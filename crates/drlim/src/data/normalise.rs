@@ -16,6 +16,12 @@ pub enum NormaliseMode {
     Unit,
     /// Each feature is centred and scaled to unit variance (statistics of the training data).
     Standardise,
+    /// Each feature is centred, and every value divided by one scale, the root mean square of
+    /// the centred values: the samples' distances keep their proportions (the neighbours are
+    /// those of the data as given, whatever its units or offsets), and the network's inputs
+    /// have unit variance on average. Multiplying the data by a constant or adding one to a
+    /// feature changes nothing the network sees.
+    Global,
 }
 
 /// A normalisation fixed by the training data.
@@ -41,42 +47,43 @@ pub enum Normalisation {
 impl Normalisation {
     /// Decides the normalisation for training data.
     pub fn fit(mode: NormaliseMode, data: &Dataset) -> Self {
+        Self::fit_values(mode, &data.values, data.dim(), data.dtype)
+    }
+
+    /// Decides the normalisation for training samples held in `values` (rows of `dim`, stored
+    /// on disk as `dtype`).
+    pub fn fit_values(mode: NormaliseMode, values: &[f32], dim: usize, dtype: SourceDtype) -> Self {
         match mode {
             NormaliseMode::None => Normalisation::None,
             NormaliseMode::Unit => Normalisation::Scale {
                 factor: 1.0 / 255.0,
             },
-            NormaliseMode::Auto if data.dtype == SourceDtype::U8 => Normalisation::Scale {
+            NormaliseMode::Auto if dtype == SourceDtype::U8 => Normalisation::Scale {
                 factor: 1.0 / 255.0,
             },
             NormaliseMode::Auto => Normalisation::None,
             NormaliseMode::Standardise => {
-                let d = data.dim();
-                let mut mean = vec![0f64; d];
-                let mut sq = vec![0f64; d];
-                for i in 0..data.n {
-                    for (j, &v) in data.row(i).iter().enumerate() {
-                        mean[j] += v as f64;
-                        sq[j] += (v as f64) * (v as f64);
-                    }
-                }
-                let n = data.n as f64;
-                let mean: Vec<f64> = mean.iter().map(|m| m / n).collect();
-                let std = sq
+                let (mean, var) = moments(values, dim);
+                let std = var
                     .iter()
-                    .zip(&mean)
-                    .map(|(s, m)| {
-                        let var = (s / n - m * m).max(0.0);
-                        if var > 1e-12 {
-                            var.sqrt() as f32
-                        } else {
-                            1.0
-                        }
-                    })
+                    .map(|&v| if v > 1e-12 { v.sqrt() as f32 } else { 1.0 })
                     .collect();
                 Normalisation::Standardise {
                     mean: mean.into_iter().map(|m| m as f32).collect(),
                     std,
+                }
+            }
+            NormaliseMode::Global => {
+                let (mean, var) = moments(values, dim);
+                let rms = (var.iter().sum::<f64>() / dim as f64).sqrt();
+                let scale = if rms > 1e-12 && rms.is_finite() {
+                    rms as f32
+                } else {
+                    1.0
+                };
+                Normalisation::Standardise {
+                    mean: mean.into_iter().map(|m| m as f32).collect(),
+                    std: vec![scale; dim],
                 }
             }
         }
@@ -90,6 +97,19 @@ impl Normalisation {
             self.apply_into(src, 0, dst);
         }
         out
+    }
+
+    /// Normalises one whole sample in place.
+    pub fn apply_in_place(&self, row: &mut [f32]) {
+        match self {
+            Normalisation::None => {}
+            Normalisation::Scale { factor } => row.iter_mut().for_each(|v| *v *= factor),
+            Normalisation::Standardise { mean, std } => {
+                for ((v, m), s) in row.iter_mut().zip(mean).zip(std) {
+                    *v = (*v - m) / s;
+                }
+            }
+        }
     }
 
     /// Writes the normalised `src` into `dst` (of the same length), `src` being the values of
@@ -112,6 +132,26 @@ impl Normalisation {
     }
 }
 
+/// Per-feature means and (population) variances of the rows of `values`.
+fn moments(values: &[f32], dim: usize) -> (Vec<f64>, Vec<f64>) {
+    let mut mean = vec![0f64; dim];
+    let mut sq = vec![0f64; dim];
+    let n = (values.len() / dim.max(1)).max(1) as f64;
+    for row in values.chunks_exact(dim) {
+        for (j, &v) in row.iter().enumerate() {
+            mean[j] += v as f64;
+            sq[j] += (v as f64) * (v as f64);
+        }
+    }
+    let mean: Vec<f64> = mean.iter().map(|m| m / n).collect();
+    let var = sq
+        .iter()
+        .zip(&mean)
+        .map(|(s, m)| (s / n - m * m).max(0.0))
+        .collect();
+    (mean, var)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,5 +168,34 @@ mod tests {
         );
         let s = Normalisation::fit(NormaliseMode::Standardise, &f);
         assert_eq!(s.apply(&f), vec![-1.0, 0.0, 1.0, 0.0]);
+    }
+
+    #[test]
+    fn global_centres_each_feature_and_divides_by_one_scale() {
+        // features on scales 1 and 1000, one with an offset
+        let v = vec![1.0, 5000.0, 3.0, 7000.0];
+        let f = Dataset::new("x", v.clone(), 2, vec![2], SourceDtype::F32).unwrap();
+        let g = Normalisation::fit(NormaliseMode::Global, &f);
+        let rms = ((1.0f64 + 1e6) / 2.0).sqrt() as f32;
+        assert_eq!(
+            g,
+            Normalisation::Standardise {
+                mean: vec![2.0, 6000.0],
+                std: vec![rms, rms]
+            }
+        );
+        // a multiple of the data, shifted, is normalised to the same values (up to rounding)
+        let w: Vec<f32> = v.iter().map(|x| 1000.0 * x + 12.0).collect();
+        let f2 = Dataset::new("x", w, 2, vec![2], SourceDtype::F32).unwrap();
+        let a = g.apply(&f);
+        let b = Normalisation::fit(NormaliseMode::Global, &f2).apply(&f2);
+        for (x, y) in a.iter().zip(&b) {
+            assert!((x - y).abs() < 1e-4, "{a:?} {b:?}");
+        }
+        let constant = Dataset::new("x", vec![4.0; 4], 2, vec![2], SourceDtype::F32).unwrap();
+        assert_eq!(
+            Normalisation::fit(NormaliseMode::Global, &constant).apply(&constant),
+            vec![0.0; 4]
+        );
     }
 }

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Architecture, CONV_INPUT_SIDE};
-use crate::data::{Dataset, Normalisation, NormaliseMode, SourceDtype};
+use crate::data::{Dataset, Metric, Normalisation, NormaliseMode, SourceDtype};
 use crate::error::{Error, Result};
 
 /// The input side of a model, stored in `config.json`.
@@ -15,6 +15,11 @@ pub struct InputSpec {
     pub shape: Vec<usize>,
     /// The element type of the training file.
     pub dtype: SourceDtype,
+    /// The neighbour graph's metric, applied to each sample before the normalisation (cosine
+    /// and correlation scale every sample to unit length; absent from `config.json` for
+    /// Euclidean, which leaves samples as they are).
+    #[serde(default, skip_serializing_if = "Metric::is_euclidean")]
+    pub metric: Metric,
     /// Normalisation fixed by the training data.
     pub normalisation: Normalisation,
 }
@@ -30,8 +35,19 @@ pub(super) fn conv_side(shape: &[usize]) -> Option<usize> {
 }
 
 impl InputSpec {
-    /// Fixes the input side for training `arch` on `data`.
+    /// Fixes the input side for training `arch` on `data` with the Euclidean metric.
     pub fn for_training(arch: &Architecture, data: &Dataset, mode: NormaliseMode) -> Result<Self> {
+        Self::for_training_with(arch, data, mode, Metric::Euclidean).map(|(spec, _)| spec)
+    }
+
+    /// Fixes the input side for training `arch` on `data` with `metric`, and returns it with
+    /// the training samples transformed by it (metric, then normalisation).
+    pub fn for_training_with(
+        arch: &Architecture,
+        data: &Dataset,
+        mode: NormaliseMode,
+        metric: Metric,
+    ) -> Result<(Self, Vec<f32>)> {
         let origin = &data.origin;
         match arch {
             Architecture::Conv { .. } if conv_side(&data.shape).is_none() => {
@@ -48,11 +64,19 @@ impl InputSpec {
             }
             _ => {}
         }
-        Ok(Self {
+        let mut values = data.values.clone();
+        metric.apply_rows(&mut values, data.dim());
+        let normalisation = Normalisation::fit_values(mode, &values, data.dim(), data.dtype);
+        for row in values.chunks_exact_mut(data.dim()) {
+            normalisation.apply_in_place(row);
+        }
+        let spec = Self {
             shape: data.shape.clone(),
             dtype: data.dtype,
-            normalisation: Normalisation::fit(mode, data),
-        })
+            metric,
+            normalisation,
+        };
+        Ok((spec, values))
     }
 
     /// The normalisation's kind, for messages.
@@ -129,6 +153,9 @@ impl InputSpec {
         let dim = self.check_size(values.len(), shape, origin)?;
         crate::data::check_finite(values, dim, first, origin)?;
         let norm = &self.normalisation;
+        if !self.metric.is_euclidean() {
+            return Ok(self.prepare_with_metric(arch, values, dim, buf));
+        }
         match arch {
             Architecture::Mlp { .. } if *norm == Normalisation::None => Ok(values),
             Architecture::Mlp { .. } => {
@@ -154,6 +181,24 @@ impl InputSpec {
                 Ok(buf)
             }
         }
+    }
+
+    /// [`prepare_block_into`](Self::prepare_block_into) under a cosine or correlation metric:
+    /// each sample transformed by the metric, then normalised (and padded for the convnet).
+    fn prepare_with_metric<'a>(
+        &self,
+        arch: &Architecture,
+        values: &[f32],
+        dim: usize,
+        buf: &'a mut Vec<f32>,
+    ) -> &'a [f32] {
+        let mut rows = values.to_vec();
+        self.metric.apply_rows(&mut rows, dim);
+        for row in rows.chunks_exact_mut(dim) {
+            self.normalisation.apply_in_place(row);
+        }
+        *buf = self.rows(arch, rows, values.len() / dim);
+        buf
     }
 
     /// Values per sample.

@@ -306,6 +306,7 @@ mod tests {
             format: MODEL_FORMAT,
             drlim_version: "test".into(),
             input: InputSpec {
+                metric: crate::data::Metric::Euclidean,
                 shape: vec![arch.input_dim()],
                 dtype: SourceDtype::F32,
                 normalisation: Normalisation::None,
@@ -375,6 +376,7 @@ mod tests {
             drlim_version: "fixture".into(),
             architecture: Architecture::Conv { dim: 2 },
             input: InputSpec {
+                metric: crate::data::Metric::Euclidean,
                 shape: vec![28, 28],
                 dtype: SourceDtype::U8,
                 normalisation: Normalisation::Scale {

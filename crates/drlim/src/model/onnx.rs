@@ -9,7 +9,7 @@ use prost::Message;
 
 use super::input::conv_side;
 use super::{Architecture, ModelConfig, Net, CONV_INPUT_SIDE};
-use crate::data::Normalisation;
+use crate::data::{Metric, Normalisation};
 
 /// The ONNX operator set the graph is written for.
 pub const ONNX_OPSET: i64 = 17;
@@ -23,6 +23,30 @@ pub const ONNX_OUTPUT: &str = "embedding";
 /// The name of the dynamic batch axis.
 pub const ONNX_BATCH_AXIS: &str = "batch";
 
+/// Each row of `x` transformed by the metric: centred on its own mean (correlation), then
+/// divided by its length (cosine, correlation; a zero row stays zero).
+fn metric_nodes(g: &mut GraphBuilder, mut x: String, metric: Metric) -> String {
+    if metric == Metric::Correlation {
+        let mean = g.node(
+            "ReduceMean",
+            &[&x],
+            vec![attr_ints("axes", &[1]), attr_int("keepdims", 1)],
+        );
+        x = g.node("Sub", &[&x, &mean], vec![]);
+    }
+    if metric != Metric::Euclidean {
+        let norm = g.node(
+            "ReduceL2",
+            &[&x],
+            vec![attr_ints("axes", &[1]), attr_int("keepdims", 1)],
+        );
+        let tiny = g.constant_f32("tiny", &[], &[f32::MIN_POSITIVE]);
+        let norm = g.node("Max", &[&norm, &tiny], vec![]);
+        x = g.node("Div", &[&x, &norm], vec![]);
+    }
+    x
+}
+
 /// The model as an ONNX file's bytes.
 pub fn export_onnx(net: &Net, config: &ModelConfig) -> Vec<u8> {
     let input = &config.input;
@@ -32,6 +56,7 @@ pub fn export_onnx(net: &Net, config: &ModelConfig) -> Vec<u8> {
 
     // raw samples → rows of `dim` values, normalised as the training data was
     let mut x = g.reshape(ONNX_INPUT, &[-1, dim as i64]);
+    x = metric_nodes(&mut g, x, input.metric);
     match &input.normalisation {
         Normalisation::None => {}
         Normalisation::Scale { factor } => {
@@ -403,6 +428,7 @@ mod tests {
             format: MODEL_FORMAT,
             drlim_version: "test".into(),
             input: InputSpec {
+                metric: crate::data::Metric::Euclidean,
                 shape,
                 dtype: SourceDtype::U8,
                 normalisation,

@@ -307,6 +307,7 @@ mod tests {
             drlim_version: "test".into(),
             architecture: arch.clone(),
             input: InputSpec {
+                metric: crate::data::Metric::Euclidean,
                 shape: image.map_or(vec![arch.input_dim()], |(h, w)| vec![h, w]),
                 dtype: SourceDtype::F32,
                 normalisation: Normalisation::None,
