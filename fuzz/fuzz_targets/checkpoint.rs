@@ -38,6 +38,7 @@ fuzz_target!(|bytes: &[u8]| {
         drlim_version: "fuzz".into(),
         architecture: arch.clone(),
         input: InputSpec {
+            metric: drlim::data::Metric::Euclidean,
             shape: vec![8],
             dtype: drlim::data::SourceDtype::F32,
             normalisation: drlim::data::Normalisation::None,
