@@ -236,14 +236,9 @@ def _pacmap(params):
 MAKERS = {"drlim": _drlim, "umap": _umap, "tsne": _tsne, "pacmap": _pacmap}
 
 
-def _training_map(tool, handle, fit_box, Xtr):
-    if tool == "drlim":
-        return handle.embedding_
-    if tool == "umap":
-        return handle.embedding_
-    if tool == "tsne":
-        return np.asarray(handle["emb"])
-    return handle.embedding_
+def _training_map(tool, handle):
+    """The training samples' coordinates, as each tool keeps them."""
+    return np.asarray(handle["emb"]) if tool == "tsne" else handle.embedding_
 
 
 def run_one(tool, params, Xtr, Xte):
@@ -254,7 +249,7 @@ def run_one(tool, params, Xtr, Xte):
     t0 = time.perf_counter()
     emb_te = np.asarray(transform(Xte), dtype=np.float64)
     transform_s = time.perf_counter() - t0
-    emb_tr = np.asarray(_training_map(tool, handle, fit, Xtr), dtype=np.float64)
+    emb_tr = np.asarray(_training_map(tool, handle), dtype=np.float64)
     return emb_tr, emb_te, fit_s, transform_s
 
 
