@@ -68,6 +68,10 @@ pub enum Command {
         after_help = "Examples:\n  drlim plot --embedding test_emb.npy --labels test_labels.npy --out test.svg\n  drlim plot --embedding emb3.npy --labels lighting.csv --3d --out views.png"
     )]
     Plot(PlotArgs),
+    /// An interactive map in one self-contained HTML file (WebGL 2, opens offline in any
+    /// browser): pan, zoom and (3-D) rotate; colour by labels or metadata; hover for the sample
+    /// and its thumbnail; out-of-sample points over the training map; search; lasso selection.
+    View(ViewArgs),
     /// Run the paper's three experiments on the built-in data, lighter than `drlim experiment`
     /// runs them (about 3 minutes on 2 cores); writes ./drlim-demo/ with index.md linking the
     /// three reports and saying how many epochs each ran.
@@ -565,6 +569,90 @@ pub struct PlotArgs {
     /// Plot title.
     #[arg(long, default_value = "DrLIM embedding")]
     pub title: String,
+}
+
+/// `drlim view`.
+#[derive(Args, Debug)]
+#[command(after_help = VIEW_SIZE_BUDGET)]
+pub struct ViewArgs {
+    /// The training map: an embedding (.npy or .csv, n×2 or n×3), e.g. `drlim fit
+    /// --embedding-out`'s.
+    #[arg(long)]
+    pub embedding: PathBuf,
+    /// Labels of its points (IDX, NPY or one CSV column): a column named `label`.
+    #[arg(long)]
+    pub labels: Option<PathBuf>,
+    /// Metadata of its points: a CSV file with a header row, one row per point; each column
+    /// can colour the map and shows on hover (numbers get a colour bar, text and whole numbers
+    /// with at most 64 values a legend).
+    #[arg(long)]
+    pub meta: Option<PathBuf>,
+    /// The samples themselves, for the hover card: images (IDX, or NPY n×h×w) show as
+    /// thumbnails, vectors as their first 12 values.
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Show vector samples as images of this shape (e.g. 28x28).
+    #[arg(long, value_parser = image_shape)]
+    pub image_shape: Option<(usize, usize)>,
+    /// Out-of-sample points (`drlim embed`'s output), drawn as rings over the training map.
+    #[arg(long)]
+    pub new: Option<PathBuf>,
+    /// Labels of the out-of-sample points.
+    #[arg(long, requires = "new")]
+    pub new_labels: Option<PathBuf>,
+    /// Metadata of the out-of-sample points (CSV with a header row).
+    #[arg(long, requires = "new")]
+    pub new_meta: Option<PathBuf>,
+    /// The out-of-sample samples, for their hover cards.
+    #[arg(long, requires = "new")]
+    pub new_data: Option<PathBuf>,
+    /// A metadata column of angles, coloured on a wheel: NAME=PERIOD (e.g. azimuth=360);
+    /// may be repeated.
+    #[arg(long, value_parser = circular_column)]
+    pub circular: Vec<(String, f64)>,
+    /// The HTML file to write.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// The page's title.
+    #[arg(long, default_value = "DrLIM map")]
+    pub title: String,
+    /// Refuse to write a file larger than this many MB (a browser tab struggles past a few
+    /// hundred).
+    #[arg(long, default_value_t = 512)]
+    pub max_mb: u64,
+    /// Thumbnails for at most this many points of a layer (past it, every k-th point).
+    #[arg(long, default_value_t = drlim::view::DEFAULT_MAX_THUMBNAILS)]
+    pub max_thumbnails: usize,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+const VIEW_SIZE_BUDGET: &str = "Size budget: a 2-D point takes 10.7 bytes of the file (3-D: 16), \
+each category column 1.3 more per point (up to 256 categories), each numeric column 5.3, \
+vector samples 5.3 per value shown (at most 12), image thumbnails about 0.2-1 byte per pixel \
+(PNG, at most 32x32 pixels each). 1,000,000 labelled 2-D points make a file of about 12 MB. \
+Past --max-mb nothing is written.";
+
+fn image_shape(s: &str) -> Result<(usize, usize), String> {
+    let (h, w) = s
+        .split_once(['x', 'X', '×'])
+        .ok_or_else(|| format!("'{s}': give the shape as HEIGHTxWIDTH, e.g. 28x28"))?;
+    let p = |v: &str| v.trim().parse::<usize>().ok().filter(|&v| v > 0);
+    match (p(h), p(w)) {
+        (Some(h), Some(w)) => Ok((h, w)),
+        _ => Err(format!("'{s}': give the shape as HEIGHTxWIDTH, e.g. 28x28")),
+    }
+}
+
+fn circular_column(s: &str) -> Result<(String, f64), String> {
+    let (name, period) = s
+        .split_once('=')
+        .ok_or_else(|| format!("'{s}': give NAME=PERIOD, e.g. azimuth=360"))?;
+    match period.trim().parse::<f64>() {
+        Ok(p) if p.is_finite() && p > 0.0 => Ok((name.trim().to_string(), p)),
+        _ => Err(format!("'{s}': the period must be a positive number")),
+    }
 }
 
 /// `drlim demo`.

@@ -31,7 +31,8 @@
 //! - Data: [`Dataset`] and [`data::load`] (IDX, NPY, CSV), [`data::NormaliseMode`].
 //! - Prior knowledge: [`neighbours`]; declared invariances: [`Augmentation`].
 //! - Measuring maps: [`eval`] (k-NN accuracy, trustworthiness, neighbour/random distance
-//!   ratios); drawing them: `plot` (feature `plot`, on by default).
+//!   ratios); drawing them: `plot` (feature `plot`, on by default) and, as interactive maps in one HTML
+//!   file, `view` (feature `view`, on by default).
 //! - Lower layers for custom loops and benchmarks: [`train::stepper`], [`fast`], [`loss`],
 //!   [`batch_loss`], [`model`], [`points`], [`output`].
 //!
@@ -84,6 +85,8 @@ pub mod plot;
 pub mod points;
 pub mod preset;
 pub mod train;
+#[cfg(feature = "view")]
+pub mod view;
 
 pub use augment::Augmentation;
 pub use burn::tensor::Device;

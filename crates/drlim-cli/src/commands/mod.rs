@@ -10,6 +10,7 @@ mod fit;
 mod plot;
 mod render;
 mod sources;
+mod view;
 
 use std::process::ExitCode;
 
@@ -29,6 +30,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Export(a) => done(export::run(a, &device)),
         Command::Eval(a) => done(eval::run(a)),
         Command::Plot(a) => done(plot::run(a)),
+        Command::View(a) => done(view::run(a)),
         Command::Demo(a) => done(demo::run(a, &device)),
         Command::Bench(a) => done(bench::run(a)),
         Command::Render(a) => done(render::run(a)),

@@ -1,0 +1,155 @@
+//! `drlim view`: an interactive map of an embedding in one self-contained HTML file.
+
+use std::path::{Path, PathBuf};
+
+use drlim::data::{load, load_labels};
+use drlim::view::{read_csv_columns, write, Column, Images, MapLayer, Samples, ViewOptions};
+use drlim::{Dataset, Error, Result};
+
+use super::show;
+use crate::cli::ViewArgs;
+
+/// What one layer is made of, loaded.
+struct Loaded {
+    embedding: Dataset,
+    columns: Vec<Column>,
+    samples: Option<Dataset>,
+    samples_origin: String,
+}
+
+pub fn run(a: ViewArgs) -> Result<()> {
+    let train = load_layer(&a.embedding, &a.labels, &a.meta, &a.data, &a.circular)?;
+    let new = match &a.new {
+        Some(e) => Some(load_layer(
+            e,
+            &a.new_labels,
+            &a.new_meta,
+            &a.new_data,
+            &a.circular,
+        )?),
+        None => None,
+    };
+    let mut layers = vec![layer("training", &train, a.image_shape)?];
+    if let Some(n) = &new {
+        layers.push(layer("new", n, a.image_shape)?);
+    }
+    let options = ViewOptions {
+        title: a.title.clone(),
+        max_bytes: a.max_mb.saturating_mul(1 << 20),
+        max_thumbnails: a.max_thumbnails,
+    };
+    let s = write(&a.out, &layers, &options)?;
+    if !a.quiet {
+        println!(
+            "wrote {} ({:.1} MB, {} points, {} thumbnails): open it in a browser",
+            show(&a.out),
+            s.bytes as f64 / (1 << 20) as f64,
+            s.points,
+            s.thumbnails
+        );
+    }
+    Ok(())
+}
+
+fn load_layer(
+    embedding: &Path,
+    labels: &Option<PathBuf>,
+    meta: &Option<PathBuf>,
+    data: &Option<PathBuf>,
+    circular: &[(String, f64)],
+) -> Result<Loaded> {
+    let emb = load(embedding)?;
+    let mut columns = vec![];
+    if let Some(l) = labels {
+        let values = load_labels(l)?;
+        if values.len() != emb.n {
+            return Err(Error::data(
+                l,
+                format!(
+                    "holds {} labels for the {} points of {}",
+                    values.len(),
+                    emb.n,
+                    show(embedding)
+                ),
+            ));
+        }
+        columns.push(Column::labels("label", &values));
+    }
+    if let Some(m) = meta {
+        columns.extend(read_csv_columns(m)?);
+        if let Some(c) = columns.iter().find(|c| c.len() != emb.n) {
+            return Err(Error::data(
+                m,
+                format!(
+                    "has {} rows for the {} points of {} (column '{}')",
+                    c.len(),
+                    emb.n,
+                    show(embedding),
+                    c.name
+                ),
+            ));
+        }
+    }
+    let columns = make_circular(columns, circular, meta.as_deref())?;
+    let samples = data.as_deref().map(load).transpose()?;
+    Ok(Loaded {
+        embedding: emb,
+        columns,
+        samples,
+        samples_origin: data.as_ref().map(|d| show(d)).unwrap_or_default(),
+    })
+}
+
+/// Marks the `--circular` columns as angles; a name that is no column is an error.
+fn make_circular(
+    columns: Vec<Column>,
+    circular: &[(String, f64)],
+    meta: Option<&Path>,
+) -> Result<Vec<Column>> {
+    for (name, _) in circular {
+        if meta.is_some() && !columns.iter().any(|c| &c.name == name) {
+            let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
+            return Err(Error::param(format!(
+                "--circular {name}: no such column (the columns are {})",
+                names.join(", ")
+            )));
+        }
+    }
+    columns
+        .into_iter()
+        .map(|c| match circular.iter().find(|(n, _)| n == &c.name) {
+            Some((_, period)) => c.circular(*period),
+            None => Ok(c),
+        })
+        .collect()
+}
+
+fn layer<'a>(
+    name: &str,
+    l: &'a Loaded,
+    image_shape: Option<(usize, usize)>,
+) -> Result<MapLayer<'a>> {
+    let e = &l.embedding;
+    let mut layer = MapLayer::new(name, &show(Path::new(&e.origin)), &e.values, e.dim());
+    layer.columns = l.columns.clone();
+    if let Some(d) = &l.samples {
+        let shape = image_shape.or(match d.shape[..] {
+            [h, w] => Some((h, w)),
+            [h, w, 1] | [1, h, w] => Some((h, w)),
+            _ => None,
+        });
+        let samples = match shape {
+            Some((height, width)) => Samples::Images(Images {
+                pixels: &d.values,
+                height,
+                width,
+            }),
+            None => Samples::Rows {
+                values: &d.values,
+                dim: d.dim(),
+            },
+        };
+        layer = layer.with_samples(samples, &l.samples_origin);
+    }
+    Ok(layer)
+}
