@@ -401,3 +401,88 @@ fn gpu_device_without_the_feature_is_a_clear_error() {
     );
     assert!(!d.join("M").exists());
 }
+
+/// `view` with `extra` fails naming `file` and `needle`, and writes no map.
+fn view_fails(d: &Path, extra: &[&str], file: &str, needle: &str) {
+    let mut args = vec!["view", "--out", "map.html"];
+    args.extend_from_slice(extra);
+    let err = fails(d, &args, needle);
+    assert!(err.contains(file), "{err}");
+    assert!(!d.join("map.html").exists(), "no map after a failure");
+    assert_eq!(files(d).iter().filter(|f| f.contains("tmp")).count(), 0);
+}
+
+#[test]
+fn bad_maps() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_npy::<f32>(
+        &d.join("e.npy"),
+        &[4, 2],
+        &[0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0],
+    );
+    write_npy::<f32>(&d.join("e5.npy"), &[2, 5], &[0.5; 10]);
+    let mut nan = vec![0.5f32; 8];
+    nan[5] = f32::NAN;
+    write_npy::<f32>(&d.join("nan.npy"), &[4, 2], &nan);
+    std::fs::write(d.join("y3.csv"), "1\n2\n3\n").unwrap();
+    std::fs::write(d.join("m3.csv"), "a,b\n1,x\n2,y\n3,z\n").unwrap();
+    std::fs::write(d.join("m4.csv"), "a,b\n1,x\n2,y\n3,z\n4,w\n").unwrap();
+    write_npy::<f32>(&d.join("img.npy"), &[4, 5, 5], &[0.5; 100]);
+    write_npy::<f32>(&d.join("new3.npy"), &[2, 3], &[0.5; 6]);
+    let e = ["--embedding", "e.npy"];
+    view_fails(d, &["--embedding", "e5.npy"], "e5.npy", "5 dimensions");
+    view_fails(d, &["--embedding", "nan.npy"], "nan.npy", "NaN");
+    view_fails(
+        d,
+        &[&e[..], &["--labels", "y3.csv"]].concat(),
+        "y3.csv",
+        "3 labels for the 4 points",
+    );
+    view_fails(
+        d,
+        &[&e[..], &["--meta", "m3.csv"]].concat(),
+        "m3.csv",
+        "3 rows for the 4 points",
+    );
+    view_fails(
+        d,
+        &[&e[..], &["--data", "img.npy", "--image-shape", "4x4"]].concat(),
+        "img.npy",
+        "images of 4×4",
+    );
+    view_fails(
+        d,
+        &[&e[..], &["--new", "new3.npy"]].concat(),
+        "new3.npy",
+        "3 dimensions",
+    );
+    view_fails(
+        d,
+        &[&e[..], &["--meta", "m4.csv", "--circular", "c=360"]].concat(),
+        "--circular",
+        "no such column",
+    );
+    view_fails(
+        d,
+        &[&e[..], &["--max-mb", "0"]].concat(),
+        "map.html",
+        "--max-mb",
+    );
+    // and a good one, for contrast
+    ok(
+        d,
+        &[
+            "view",
+            "--embedding",
+            "e.npy",
+            "--data",
+            "img.npy",
+            "--out",
+            "map.html",
+        ],
+    );
+    assert!(std::fs::read_to_string(d.join("map.html"))
+        .unwrap()
+        .contains("drlim-manifest"));
+}

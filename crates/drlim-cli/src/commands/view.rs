@@ -19,6 +19,7 @@ struct Loaded {
 
 pub fn run(a: ViewArgs) -> Result<()> {
     let train = load_layer(&a.embedding, &a.labels, &a.meta, &a.data, &a.circular)?;
+    check_circular(&train.columns, &a.circular)?;
     let new = match &a.new {
         Some(e) => Some(load_layer(
             e,
@@ -90,7 +91,13 @@ fn load_layer(
             ));
         }
     }
-    let columns = make_circular(columns, circular, meta.as_deref())?;
+    let columns = columns
+        .into_iter()
+        .map(|c| match circular.iter().find(|(n, _)| n == &c.name) {
+            Some((_, period)) => c.circular(*period),
+            None => Ok(c),
+        })
+        .collect::<Result<_>>()?;
     let samples = data.as_deref().map(load).transpose()?;
     Ok(Loaded {
         embedding: emb,
@@ -100,28 +107,22 @@ fn load_layer(
     })
 }
 
-/// Marks the `--circular` columns as angles; a name that is no column is an error.
-fn make_circular(
-    columns: Vec<Column>,
-    circular: &[(String, f64)],
-    meta: Option<&Path>,
-) -> Result<Vec<Column>> {
+/// Every `--circular` name is a column of the training map.
+fn check_circular(columns: &[Column], circular: &[(String, f64)]) -> Result<()> {
     for (name, _) in circular {
-        if meta.is_some() && !columns.iter().any(|c| &c.name == name) {
+        if !columns.iter().any(|c| &c.name == name) {
             let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
             return Err(Error::param(format!(
-                "--circular {name}: no such column (the columns are {})",
-                names.join(", ")
+                "--circular {name}: no such column (the columns are: {})",
+                if names.is_empty() {
+                    "none".to_string()
+                } else {
+                    names.join(", ")
+                }
             )));
         }
     }
-    columns
-        .into_iter()
-        .map(|c| match circular.iter().find(|(n, _)| n == &c.name) {
-            Some((_, period)) => c.circular(*period),
-            None => Ok(c),
-        })
-        .collect()
+    Ok(())
 }
 
 fn layer<'a>(

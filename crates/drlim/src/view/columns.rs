@@ -45,19 +45,33 @@ impl Column {
         }
     }
 
+    /// Numbers: categories if they are whole numbers with at most [`MAX_INTEGER_CATEGORIES`]
+    /// distinct values, else a colour bar.
+    pub fn numbers(name: &str, values: Vec<f64>) -> Self {
+        let values = if looks_categorical(&values) {
+            ColumnValues::Categories(values.iter().map(|x| format_number(*x)).collect())
+        } else {
+            ColumnValues::Numbers(values)
+        };
+        Column {
+            name: name.to_string(),
+            values,
+        }
+    }
+
     /// A column read as text (e.g. from a CSV file): numbers if every cell is one, taken as
     /// categories if they are whole numbers with at most [`MAX_INTEGER_CATEGORIES`] distinct
     /// values; otherwise categories.
     pub fn infer(name: &str, cells: Vec<String>) -> Self {
         let numbers: Option<Vec<f64>> = cells.iter().map(|c| c.trim().parse().ok()).collect();
-        let values = match numbers {
-            Some(v) if !looks_categorical(&v) => ColumnValues::Numbers(v),
-            Some(v) => ColumnValues::Categories(v.iter().map(|x| format_number(*x)).collect()),
-            None => ColumnValues::Categories(cells.into_iter().map(|c| c.trim().into()).collect()),
-        };
-        Column {
-            name: name.to_string(),
-            values,
+        match numbers {
+            Some(v) => Column::numbers(name, v),
+            None => Column {
+                name: name.to_string(),
+                values: ColumnValues::Categories(
+                    cells.into_iter().map(|c| c.trim().into()).collect(),
+                ),
+            },
         }
     }
 
