@@ -312,6 +312,21 @@ pub fn run(
         drlim::output::write_matrix(&p, &ete, mte.len(), 3)?;
         files.push(p);
         let pte = Points::new(&ete, 3);
+        {
+            use crate::interactive::{labels, layer, numbers, write_map};
+            let l = layer("test", &ete, 3, &data.test)
+                .with_column(numbers("azimuth", &az).circular(360.0)?)
+                .with_column(numbers("elevation", &el))
+                .with_column(labels("lighting", &light));
+            let title =
+                format!("DrLIM airplane, {name} neighbours: test views (out of sample), 3-D map");
+            files.push(write_map(
+                out,
+                &format!("airplane-{name}-map"),
+                &title,
+                &[l],
+            )?);
+        }
         for (what, colouring) in &colourings {
             for ext in ["png", "svg"] {
                 let p = out.join(format!("airplane-{name}-by-{what}.{ext}"));

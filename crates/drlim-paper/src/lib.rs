@@ -12,6 +12,7 @@
 
 pub mod airplane;
 pub mod bench;
+pub mod interactive;
 pub mod many_digits;
 pub mod mnist_10;
 pub mod mnist_4_9;

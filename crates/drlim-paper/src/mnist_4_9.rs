@@ -180,6 +180,20 @@ pub fn run(
         drlim::output::write_csv(&p, &["digit", "slant"], &rows)?;
         files.push(p);
     }
+    if (2..=3).contains(&d) {
+        use crate::interactive::{labels, layer, numbers, write_map};
+        let layers = [
+            layer("training", &train_emb, d, &split.train)
+                .with_column(labels("digit", &split.train_labels))
+                .with_column(numbers("slant", &train_slant)),
+            layer("test", &test_emb, d, &split.test)
+                .with_column(labels("digit", &split.test_labels))
+                .with_column(numbers("slant", &slant)),
+        ];
+        let title =
+            "DrLIM, MNIST 4s and 9s: the training map, test digits (out of sample) as rings";
+        files.push(write_map(out, "mnist-4-9-map", title, &layers)?);
+    }
     for ext in ["png", "svg"] {
         let p = out.join(format!("mnist-4-9-test-by-digit.{ext}"));
         scatter(

@@ -160,6 +160,20 @@ pub fn run(
                 files.push(p);
             }
         }
+        if (2..=3).contains(&d) {
+            use crate::interactive::{labels, layer, write_map};
+            let l = layer("test", &ete, d, &test)
+                .with_column(labels("shift", &test_shift))
+                .with_column(labels("digit", &test_digit));
+            let title =
+                format!("DrLIM, shifted 4s and 9s, {name} neighbours: test (out of sample)");
+            files.push(write_map(
+                out,
+                &format!("mnist-shift-{name}-map"),
+                &title,
+                &[l],
+            )?);
+        }
         let p = out.join(format!("mnist-shift-{name}-test-embedding.npy"));
         drlim::output::write_matrix(&p, &ete, test.n, d)?;
         files.push(p);

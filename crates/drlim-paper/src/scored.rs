@@ -207,5 +207,15 @@ pub fn write_test_map(
         )?;
         files.push(p);
     }
+    if (2..=3).contains(&dim) {
+        let layer = crate::interactive::layer("test", embedding, dim, &split.test)
+            .with_column(crate::interactive::labels("digit", &split.test_labels));
+        files.push(crate::interactive::write_map(
+            out,
+            &format!("{stem}-map"),
+            title,
+            &[layer],
+        )?);
+    }
     Ok(files)
 }

@@ -17,7 +17,7 @@ pub fn run(a: DemoArgs, device: &Device) -> Result<()> {
     if a.quick {
         index += "**Quick run** (`--quick`: a few epochs per run): it checks the pipeline; the maps, figures and numbers below are not the paper's results. Run `drlim demo` without `--quick` for those.\n\n";
     }
-    index += "| experiment | what | epochs | headline (test set, out of sample) | targets | report |\n|---|---|---|---|---|---|\n";
+    index += "| experiment | what | epochs | headline (test set, out of sample) | targets | report | interactive maps |\n|---|---|---|---|---|---|---|\n";
     for exp in EXPERIMENTS.iter().filter(|e| e.in_demo) {
         if !a.only.is_empty() && !a.only.iter().any(|o| o == exp.name) {
             continue;
@@ -55,7 +55,7 @@ pub fn run(a: DemoArgs, device: &Device) -> Result<()> {
         };
         let _ = writeln!(
             index,
-            "| {dir} | {} | {epochs} | {} | {} | [{dir}/report.md]({dir}/report.md) ({:.0} s) |",
+            "| {dir} | {} | {epochs} | {} | {} | [{dir}/report.md]({dir}/report.md) ({:.0} s) | {} |",
             exp.about,
             o.headline,
             if o.targets_met {
@@ -63,16 +63,34 @@ pub fn run(a: DemoArgs, device: &Device) -> Result<()> {
             } else {
                 "**missed** (see report)"
             },
-            t.elapsed().as_secs_f64()
+            t.elapsed().as_secs_f64(),
+            map_links(&a.out, dir)
         );
     }
     let _ = write!(
         index,
-        "\nTotal {:.0} s. Where the epochs column names fewer epochs than `drlim experiment`, the demo ran that experiment lighter, against the same targets. Each folder also holds `metrics.json`, the figures (PNG and SVG) and the embeddings (NPY). Rerun one in full with `drlim experiment <name> --out DIR`.\n",
+        "\nTotal {:.0} s. Where the epochs column names fewer epochs than `drlim experiment`, the demo ran that experiment lighter, against the same targets. Each folder also holds `metrics.json`, the figures (PNG and SVG), the embeddings (NPY) and the interactive maps (HTML: open them in a browser; hover a point to see its digit or view). Rerun one in full with `drlim experiment <name> --out DIR`.\n",
         t0.elapsed().as_secs_f64()
     );
     let p = a.out.join("index.md");
     drlim::output::write_bytes(&p, index.as_bytes())?;
     println!("wrote {} (index.md links the reports)", show(&a.out));
     Ok(())
+}
+
+/// Links to the interactive maps (`*.html`) an experiment wrote in `out/dir`.
+fn map_links(out: &std::path::Path, dir: &str) -> String {
+    let mut maps: Vec<String> = std::fs::read_dir(out.join(dir))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".html"))
+        .collect();
+    maps.sort();
+    let links: Vec<String> = maps
+        .iter()
+        .map(|m| format!("[{}]({dir}/{m})", m.trim_end_matches(".html")))
+        .collect();
+    links.join(", ")
 }
