@@ -15,6 +15,7 @@ mod convert;
 mod errors;
 mod fitting;
 mod sources;
+mod viewing;
 
 use std::path::Path;
 
@@ -181,5 +182,6 @@ fn _drlim(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(version, m)?)?;
     m.add_function(wrap_pyfunction!(builtin_digits, m)?)?;
     m.add_function(wrap_pyfunction!(model_format, m)?)?;
+    m.add_function(wrap_pyfunction!(viewing::view, m)?)?;
     Ok(())
 }

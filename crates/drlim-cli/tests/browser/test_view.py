@@ -233,13 +233,39 @@ def test_a_million_points_load_and_draw(browser, tmp_path):
           f"first frame {first / 1000:.2f} s after navigation ({loaded:.2f} s seen by the test)")
 
 
-if __name__ == "__main__":
-    # python test_view.py MAP.html SHOT.png: a screenshot of a map, as the README shows it
+def screenshot(html: Path, png: Path, hover=None, colour=None, turn=None):
+    """A screenshot of a map as the README shows it: optionally coloured by a column, turned
+    (3-D: yaw, pitch in radians) and with a point hovered ("layer:index")."""
     from conftest import start_browser
     d = start_browser()
     assert not isinstance(d, str), d
-    open_map(d, Path(sys.argv[1]).resolve())
-    settle(d)
-    d.save_screenshot(sys.argv[2])
-    d.quit()
-    print("wrote", sys.argv[2])
+    try:
+        open_map(d, html.resolve())
+        assert errors(d) == []
+        if colour:
+            d.execute_script("drlimView.setColourBy(arguments[0])", colour)
+        if turn:
+            d.execute_script("drlimView.turn(arguments[0], arguments[1])", *turn)
+        settle(d)
+        if hover:
+            layer, i = map(int, hover.split(":"))
+            move_to(d, *d.execute_script("return drlimView.screenOf(arguments[0], arguments[1])", layer, i))
+            time.sleep(0.5)
+            settle(d)
+        d.save_screenshot(str(png))
+    finally:
+        d.quit()
+
+
+if __name__ == "__main__":
+    # python test_view.py MAP.html SHOT.png [--hover LAYER:INDEX] [--colour NAME] [--turn YAW,PITCH]
+    import argparse
+    ap = argparse.ArgumentParser(description="a screenshot of a drlim map")
+    ap.add_argument("html", type=Path)
+    ap.add_argument("png", type=Path)
+    ap.add_argument("--hover")
+    ap.add_argument("--colour")
+    ap.add_argument("--turn", type=lambda s: tuple(map(float, s.split(","))))
+    a = ap.parse_args()
+    screenshot(a.html, a.png, a.hover, a.colour, a.turn)
+    print("wrote", a.png)

@@ -21,10 +21,11 @@ import numpy as _np
 
 from ._drlim import model_format, version
 from ._estimator import DrLIM, load
+from ._view import Map, view
 
 __version__ = version()
 
-__all__ = ["DrLIM", "load", "load_digits", "model_format", "__version__"]
+__all__ = ["DrLIM", "Map", "load", "load_digits", "model_format", "view", "__version__"]
 
 
 def load_digits(digits=None):

@@ -357,6 +357,35 @@ class DrLIM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         X = validate_data(self, X, dtype=_DTYPES, reset=False)
         return self._model.transform(X, n_jobs=self.n_jobs)
 
+    def view(self, labels=None, images=None, meta=None, *, new=None, new_labels=None,
+             new_meta=None, **kwargs):
+        """An interactive map of the training embedding (``embedding_``), as
+        :func:`drlim.view` makes it; shown inline in Jupyter.
+
+        Parameters
+        ----------
+        labels, images, meta
+            Of the training samples, as :func:`drlim.view` takes them (``images``: the training
+            samples themselves, shown on hover).
+        new : array of samples, optional
+            Samples to map with :meth:`transform` and draw as rings over the training map (they
+            are also what their hover cards show).
+        new_labels, new_meta
+            Of the new samples.
+        **kwargs
+            ``path``, ``title``, ``circular``, ``image_shape``, ``max_mb``,
+            ``max_thumbnails``: see :func:`drlim.view`.
+        """
+        check_is_fitted(self)
+        from ._view import view
+
+        if self.embedding_.shape[1] not in (2, 3):
+            raise ValueError(f"a map shows 2 or 3 dimensions; this model has n_components="
+                             f"{self.embedding_.shape[1]}")
+        mapped = None if new is None else self.transform(new)
+        return view(self.embedding_, labels, images, meta, new=mapped, new_labels=new_labels,
+                    new_images=new, new_meta=new_meta, **kwargs)
+
     # ---------------------------------------------------------------- models
 
     def save(self, path):

@@ -163,6 +163,22 @@
       0, 0, 2 * far * near / (near - far), 0]);
     return mul(proj, mul(view, model));
   }
+  function toScreen(m, x, y, z) {
+    const cw = m[3] * x + m[7] * y + m[11] * z + m[15];
+    const cx = (m[0] * x + m[4] * y + m[8] * z + m[12]) / cw, cy = (m[1] * x + m[5] * y + m[9] * z + m[13]) / cw;
+    return cw > 0 ? [(cx + 1) * canvas.clientWidth / 2, (1 - cy) * canvas.clientHeight / 2] : null;
+  }
+  function box() { // 3-D: the data's bounding box, thin and grey, to show which way is up
+    const m = mvp(), c = [0, 1, 2, 3, 4, 5, 6, 7].map((k) => toScreen(m, k & 1 ? hi[0] : lo[0], k & 2 ? hi[1] : lo[1], k & 4 ? hi[2] : lo[2]));
+    octx.strokeStyle = "rgba(0,0,0,0.18)"; octx.lineWidth = 1; octx.beginPath();
+    for (let a = 0; a < 8; a++) for (const b of [1, 2, 4]) {
+      if (a & b || !c[a] || !c[a | b]) continue;
+      octx.moveTo(c[a][0], c[a][1]); octx.lineTo(c[a | b][0], c[a | b][1]);
+    }
+    octx.stroke();
+    octx.fillStyle = "rgba(0,0,0,0.45)"; octx.font = "11px system-ui, sans-serif";
+    [[1, "x"], [2, "y"], [4, "z"]].forEach(([k, name]) => { if (c[k]) octx.fillText(name, c[k][0] + 4, c[k][1] - 4); });
+  }
   let screenValid = false;
   function project() { // every point's position in CSS pixels, for hovering and selecting
     if (screenValid) return;
@@ -215,6 +231,7 @@
     ov.width = Math.round(ov.clientWidth * dpr); ov.height = Math.round(ov.clientHeight * dpr);
     octx.setTransform(dpr, 0, 0, dpr, 0, 0);
     octx.clearRect(0, 0, ov.width, ov.height);
+    if (DIM === 3) box();
     if (state.hover) {
       project();
       const L = layers[state.hover.layer], i = state.hover.index;
@@ -503,6 +520,7 @@
     camera() { return { yaw: state.yaw, pitch: state.pitch, zoom: state.zoom, target: state.target.slice() }; },
     selection, selectionCsv, selectPolygon, search,
     setColourBy(name) { sel.value = name; sel.onchange(); },
+    turn(yaw, pitch) { state.yaw = yaw; state.pitch = pitch; screenValid = false; draw(); },
     setupMs: null,
   };
   recolour();
