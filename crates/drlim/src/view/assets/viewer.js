@@ -71,8 +71,9 @@
   }
   function css(rgb) { return "rgb(" + rgb.join(",") + ")"; }
 
+  const ZOOM_3D = 0.72; // the whole bounding box in view
   const state = { colourBy: columnNames[0] || "", hidden: new Set(), size: defaultSize(), opacity: defaultOpacity(),
-    yaw: 0.6, pitch: 0.35, zoom: 1, target: centre.slice(), selection: null, hover: null };
+    yaw: 0.6, pitch: 0.35, zoom: DIM === 3 ? ZOOM_3D : 1, target: centre.slice(), selection: null, hover: null };
   function defaultSize() {
     const n = layers.reduce((s, L) => s + L.n, 0);
     return n <= 2000 ? 6 : n <= 20000 ? 4 : n <= 200000 ? 2.5 : 1.5;
@@ -485,7 +486,7 @@
     }
     state.zoom *= f; screenValid = false; draw();
   }, { passive: false });
-  canvas.addEventListener("dblclick", () => { state.zoom = 1; state.target = centre.slice(); state.yaw = 0.6; state.pitch = 0.35; screenValid = false; draw(); });
+  canvas.addEventListener("dblclick", () => { state.zoom = DIM === 3 ? ZOOM_3D : 1; state.target = centre.slice(); state.yaw = 0.6; state.pitch = 0.35; screenValid = false; draw(); });
   canvas.addEventListener("mouseleave", () => { if (!drag) { state.hover = null; card(null); overlay(); } });
   window.addEventListener("resize", () => { screenValid = false; draw(); });
 

@@ -1,6 +1,5 @@
-"""Headless Chromium (Debian's `chromium` and `chromedriver`) driven by Selenium, for the tests of
-the maps `drlim view` writes. Without a browser the tests are skipped, unless
-DRLIM_REQUIRE_BROWSER=1 (as in CI), where that is a failure."""
+"""Headless Chromium (Debian's `chromium` and `chromedriver`) driven by Selenium, and the `drlim`
+command line, for the tests of the maps `drlim view` writes."""
 
 import os
 import shutil
@@ -54,14 +53,3 @@ def start_browser():
     d.set_script_timeout(120)
     d.set_page_load_timeout(300)
     return d
-
-
-@pytest.fixture(scope="session")
-def browser():
-    d = start_browser()
-    if isinstance(d, str):
-        if os.environ.get("DRLIM_REQUIRE_BROWSER") == "1":
-            pytest.fail(d)
-        pytest.skip(d)
-    yield d
-    d.quit()

@@ -4,8 +4,9 @@ clicked, switch layers, turn in 3-D, select with the lasso and search; a million
 the time to their first frame is printed (measured, not asserted).
 
 Run: DRLIM_BIN=target/release/drlim python -m pytest -s crates/drlim-cli/tests/browser
-Screenshots: python crates/drlim-cli/tests/browser/test_view.py MAP.html SHOT.png"""
+Screenshots: python crates/drlim-cli/tests/browser/test_view_in_browser.py MAP.html SHOT.png"""
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -14,7 +15,21 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from conftest import drlim  # noqa: E402
+from view_browser import drlim, start_browser  # noqa: E402
+
+
+# without Chromium, its driver or Selenium the tests are skipped, unless DRLIM_REQUIRE_BROWSER=1
+# (as in CI), where that is a failure
+@pytest.fixture(scope="session")
+def browser():
+    d = start_browser()
+    if isinstance(d, str):
+        if os.environ.get("DRLIM_REQUIRE_BROWSER") == "1":
+            pytest.fail(d)
+        pytest.skip(d)
+    yield d
+    d.quit()
+
 
 # the blobs of the test map: four clusters of 250 points at the corners, one lone point (999)
 # in the middle; label = cluster
@@ -236,7 +251,6 @@ def test_a_million_points_load_and_draw(browser, tmp_path):
 def screenshot(html: Path, png: Path, hover=None, colour=None, turn=None):
     """A screenshot of a map as the README shows it: optionally coloured by a column, turned
     (3-D: yaw, pitch in radians) and with a point hovered ("layer:index")."""
-    from conftest import start_browser
     d = start_browser()
     assert not isinstance(d, str), d
     try:
