@@ -439,7 +439,7 @@ pub struct FitArgs {
     /// Model directory to write (model.safetensors + config.json).
     #[arg(long)]
     pub model_out: PathBuf,
-    /// Also write the training data's embedding here (.npy or .csv).
+    /// Also write the training data's embedding here (.npy, .csv or .parquet).
     #[arg(long)]
     pub embedding_out: Option<PathBuf>,
     /// Also write the neighbour pairs (i < j, 0-based, one per row) here (.npy or .csv), with
@@ -499,9 +499,17 @@ pub struct EmbedArgs {
     /// Data to map, in the training data's sample shape.
     #[arg(long)]
     pub data: PathBuf,
-    /// Output file: .npy (f32, n×d) or .csv.
+    /// Output file: .npy (f32, n×d), .csv or .parquet (columns x0, x1, …, with --labels and
+    /// --meta alongside; pandas, Polars, DuckDB, Spark and Embedding Atlas read it as it is).
     #[arg(long)]
     pub out: PathBuf,
+    /// Labels of the samples, written as a column `label` (Parquet output).
+    #[arg(long)]
+    pub labels: Option<PathBuf>,
+    /// Metadata of the samples (CSV with a header row, one row per sample), written as columns
+    /// beside the coordinates (Parquet output).
+    #[arg(long)]
+    pub meta: Option<PathBuf>,
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
@@ -576,7 +584,8 @@ pub struct PlotArgs {
 #[command(after_help = VIEW_SIZE_BUDGET)]
 pub struct ViewArgs {
     /// The training map: an embedding (.npy or .csv, n×2 or n×3), e.g. `drlim fit
-    /// --embedding-out`'s.
+    /// --embedding-out`'s, or a Parquet table of `drlim embed` (x0, x1[, x2] and its other
+    /// columns, which colour the map and show on hover).
     #[arg(long)]
     pub embedding: PathBuf,
     /// Labels of its points (IDX, NPY or one CSV column): a column named `label`.

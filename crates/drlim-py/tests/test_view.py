@@ -61,3 +61,34 @@ def test_bad_maps_are_value_errors_and_leave_no_file(tmp_path):
     with pytest.raises(ValueError, match="max_mb"):
         drlim.view(e, path=out, max_mb=0.001)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_parquet_maps_open_in_pandas_and_in_drlim_view(tmp_path, cli, digits49):
+    pd = pytest.importorskip("pandas")
+    X, y, Xt, yt = digits49
+    np.save(tmp_path / "x.npy", X[:300])
+    np.save(tmp_path / "xt.npy", Xt[:100])
+    np.save(tmp_path / "yt.npy", yt[:100].astype(np.int64))
+    (tmp_path / "m.csv").write_text("ink,kind\n" + "".join(
+        f"{x.sum() / 255:.2f},{'four' if l == 4 else 'nine'}\n" for x, l in zip(Xt[:100], yt[:100])))
+    cli("fit", "--data", tmp_path / "x.npy", "--model-out", tmp_path / "model", "--epochs", "2",
+        "--embedding-out", tmp_path / "train.parquet", "--seed", "0")
+    cli("embed", "--model", tmp_path / "model", "--data", tmp_path / "xt.npy", "--labels",
+        tmp_path / "yt.npy", "--meta", tmp_path / "m.csv", "--out", tmp_path / "test.parquet")
+    cli("embed", "--model", tmp_path / "model", "--data", tmp_path / "xt.npy", "--out",
+        tmp_path / "test.npy")
+    train = pd.read_parquet(tmp_path / "train.parquet")
+    assert list(train.columns) == ["x0", "x1"] and len(train) == 300
+    test = pd.read_parquet(tmp_path / "test.parquet")
+    assert list(test.columns) == ["x0", "x1", "label", "ink", "kind"]
+    assert test["label"].tolist() == yt[:100].tolist()
+    assert set(test["kind"]) == {"four", "nine"}
+    np.testing.assert_array_equal(test[["x0", "x1"]].to_numpy(), np.load(tmp_path / "test.npy"))
+    # drlim view reads the table back: its columns colour the map
+    cli("view", "--embedding", tmp_path / "test.parquet", "--out", tmp_path / "map.html")
+    html = (tmp_path / "map.html").read_text()
+    assert '"name":"kind"' in html and '"name":"label"' in html
+    # labels and metadata need a Parquet output
+    r = cli("embed", "--model", tmp_path / "model", "--data", tmp_path / "xt.npy", "--labels",
+            tmp_path / "yt.npy", "--out", tmp_path / "x.csv", check=False)
+    assert r.returncode == 1 and ".parquet outputs only" in r.stderr

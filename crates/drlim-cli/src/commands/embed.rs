@@ -2,9 +2,10 @@
 //! streamed: read, embedded and written a block of samples at a time, so memory does not grow
 //! with them.
 
-use drlim::data::{load, SampleStream, SourceDtype};
-use drlim::output::{check_writable, write_matrix, MatrixFormat, MatrixWriter};
-use drlim::{Device, Model, Result};
+use drlim::data::{load, load_labels, SampleStream, SourceDtype};
+use drlim::output::{check_writable, ExtraColumn, MatrixFormat, MatrixWriter};
+use drlim::view::{read_csv_columns, Column};
+use drlim::{Device, Error, Model, Result};
 
 use super::{say, show};
 use crate::cli::EmbedArgs;
@@ -21,11 +22,17 @@ pub fn run(a: EmbedArgs, device: &Device) -> Result<()> {
     let model = Model::load(&a.model, device)?;
     let stream = SampleStream::open(&a.data)?;
     let (n, dtype) = match stream {
-        Some(stream) => streamed(&a, &model, stream)?,
+        Some(stream) => {
+            let extras = extra_columns(&a, stream.n())?;
+            streamed(&a, &model, stream, extras)?
+        }
         None => {
             let data = load(&a.data)?;
+            let extras = extra_columns(&a, data.n)?;
             let emb = model.embed(&data)?;
-            write_matrix(&a.out, &emb, data.n, model.dim())?;
+            let mut out = MatrixWriter::create_with(&a.out, data.n, model.dim(), extras)?;
+            out.write_rows(&emb)?;
+            out.finish()?;
             (data.n, data.dtype)
         }
     };
@@ -55,6 +62,7 @@ fn streamed(
     a: &EmbedArgs,
     model: &Model,
     mut stream: SampleStream,
+    extras: Vec<ExtraColumn>,
 ) -> Result<(usize, SourceDtype)> {
     let origin = show(&a.data);
     let n = stream.n();
@@ -63,7 +71,7 @@ fn streamed(
         .config
         .input
         .check_size(stream.dim(), &shape, &origin)?;
-    let mut out = MatrixWriter::create(&a.out, n, model.dim())?;
+    let mut out = MatrixWriter::create_with(&a.out, n, model.dim(), extras)?;
     let bar = samples_bar(a.quiet, n, &format!("embedding {origin}"));
     let mut block = Vec::new();
     while stream.next_block(STREAM_ROWS, &mut block)? > 0 {
@@ -74,4 +82,32 @@ fn streamed(
     out.finish()?;
     bar.finish_and_clear();
     Ok((n, stream.dtype()))
+}
+
+/// The `--labels` and `--meta` columns to write beside the coordinates, checked against the
+/// `n` samples.
+fn extra_columns(a: &EmbedArgs, n: usize) -> Result<Vec<ExtraColumn>> {
+    let mut columns = vec![];
+    if let Some(l) = &a.labels {
+        columns.push((l, Column::labels("label", &load_labels(l)?)));
+    }
+    if let Some(m) = &a.meta {
+        columns.extend(read_csv_columns(m)?.into_iter().map(|c| (m, c)));
+    }
+    columns
+        .into_iter()
+        .map(|(file, c)| {
+            if c.len() != n {
+                return Err(Error::data(
+                    file,
+                    format!(
+                        "has {} rows for the {n} samples of {}",
+                        c.len(),
+                        show(&a.data)
+                    ),
+                ));
+            }
+            Ok(c.to_extra())
+        })
+        .collect()
 }

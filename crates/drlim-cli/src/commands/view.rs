@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use drlim::data::{load, load_labels};
+use drlim::data::{load, load_labels, load_table};
 use drlim::view::{read_csv_columns, write, Column, Images, MapLayer, Samples, ViewOptions};
 use drlim::{Dataset, Error, Result};
 
@@ -59,8 +59,12 @@ fn load_layer(
     data: &Option<PathBuf>,
     circular: &[(String, f64)],
 ) -> Result<Loaded> {
-    let emb = load(embedding)?;
-    let mut columns = vec![];
+    let (emb, mut columns) = if is_parquet(embedding) {
+        let t = load_table(embedding)?;
+        (t.coords, t.columns.iter().map(Column::from_extra).collect())
+    } else {
+        (load(embedding)?, vec![])
+    };
     if let Some(l) = labels {
         let values = load_labels(l)?;
         if values.len() != emb.n {
@@ -153,4 +157,10 @@ fn layer<'a>(
         layer = layer.with_samples(samples, &l.samples_origin);
     }
     Ok(layer)
+}
+
+fn is_parquet(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
 }

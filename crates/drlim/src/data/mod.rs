@@ -7,12 +7,14 @@ pub mod images;
 mod metric;
 mod normalise;
 mod npy;
+mod parquet;
 
 pub use self::csv::CsvStream;
 pub use idx::IdxStream;
 pub use metric::Metric;
 pub use normalise::{Normalisation, NormaliseMode};
 pub use npy::NpyStream;
+pub use parquet::{load_table, Table};
 
 use std::path::Path;
 

@@ -102,6 +102,47 @@ impl Column {
         })
     }
 
+    /// A column read from a table (e.g. a Parquet file): whole numbers and numbers as
+    /// [`Column::numbers`] takes them, text as categories.
+    pub fn from_extra(e: &crate::output::ExtraColumn) -> Self {
+        use crate::output::ExtraValues;
+        match &e.values {
+            ExtraValues::Int64(v) => {
+                Column::numbers(&e.name, v.iter().map(|&x| x as f64).collect())
+            }
+            ExtraValues::Float64(v) => Column::numbers(&e.name, v.clone()),
+            ExtraValues::Text(v) => Column {
+                name: e.name.clone(),
+                values: ColumnValues::Categories(v.clone()),
+            },
+        }
+    }
+
+    /// The column as a Parquet output's column: whole-number categories as INT64, other
+    /// categories as text, numbers and angles as DOUBLE.
+    pub fn to_extra(&self) -> crate::output::ExtraColumn {
+        use crate::output::ExtraValues;
+        let values = match &self.values {
+            ColumnValues::Categories(c) => {
+                match c
+                    .iter()
+                    .map(|s| s.parse::<i64>())
+                    .collect::<std::result::Result<_, _>>()
+                {
+                    Ok(ints) => ExtraValues::Int64(ints),
+                    Err(_) => ExtraValues::Text(c.clone()),
+                }
+            }
+            ColumnValues::Numbers(v) | ColumnValues::Circular { values: v, .. } => {
+                ExtraValues::Float64(v.clone())
+            }
+        };
+        crate::output::ExtraColumn {
+            name: self.name.clone(),
+            values,
+        }
+    }
+
     /// Number of values.
     pub fn len(&self) -> usize {
         match &self.values {

@@ -8,6 +8,11 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 
+mod parquet;
+
+use self::parquet::ParquetSink;
+pub use self::parquet::{ExtraColumn, ExtraValues};
+
 /// The folder a file at `path` goes into (`.` for a bare name).
 fn folder_of(path: &Path) -> &Path {
     match path.parent() {
@@ -239,6 +244,8 @@ pub enum MatrixFormat {
     Npy,
     /// Comma-separated values with a header row.
     Csv,
+    /// Apache Parquet: FLOAT columns `x0`, `x1`, …, and any extra columns alongside.
+    Parquet,
 }
 
 impl MatrixFormat {
@@ -251,18 +258,25 @@ impl MatrixFormat {
         {
             Some(e) if e == "npy" => Ok(MatrixFormat::Npy),
             Some(e) if e == "csv" => Ok(MatrixFormat::Csv),
+            Some(e) if e == "parquet" => Ok(MatrixFormat::Parquet),
             _ => Err(Error::output(
                 path,
-                "unknown format: the name must end in .npy or .csv",
+                "unknown format: the name must end in .npy, .csv or .parquet",
             )),
         }
     }
 }
 
-/// Writes an `rows × cols` row-major f32 matrix as NPY or CSV (chosen by extension), atomically.
+/// Writes an `rows × cols` row-major f32 matrix as NPY, CSV or Parquet (chosen by extension),
+/// atomically.
 pub fn write_matrix(path: &Path, values: &[f32], rows: usize, cols: usize) -> Result<()> {
     assert_eq!(values.len(), rows * cols, "matrix size");
     match MatrixFormat::from_path(path)? {
+        MatrixFormat::Parquet => {
+            let mut w = MatrixWriter::create(path, rows, cols)?;
+            w.write_rows(values)?;
+            w.finish()
+        }
         MatrixFormat::Npy => write_atomic(path, |w| {
             let mut npy = npyz::WriteOptions::<f32>::new()
                 .default_dtype()
@@ -303,12 +317,25 @@ pub struct MatrixWriter {
 enum Sink {
     Npy(npyz::NpyWriter<f32, std::io::BufWriter<std::fs::File>>),
     Csv(std::io::BufWriter<std::fs::File>),
+    Parquet(Box<ParquetSink>),
 }
 
 impl MatrixWriter {
-    /// Starts `path` (`.npy` or `.csv`) for a `rows` × `cols` matrix of f32.
+    /// Starts `path` (`.npy`, `.csv` or `.parquet`) for a `rows` × `cols` matrix of f32.
     pub fn create(path: &Path, rows: usize, cols: usize) -> Result<Self> {
+        Self::create_with(path, rows, cols, vec![])
+    }
+
+    /// Like [`create`](Self::create), with per-row columns written beside the coordinates
+    /// (Parquet only; each with `rows` values and a name other than `x0`, `x1`, …).
+    pub fn create_with(
+        path: &Path,
+        rows: usize,
+        cols: usize,
+        extras: Vec<ExtraColumn>,
+    ) -> Result<Self> {
         let format = MatrixFormat::from_path(path)?;
+        check_extras(path, format, rows, cols, &extras)?;
         let dir = folder_of(path);
         if !dir.is_dir() {
             return Err(Error::output(path, "its folder does not exist"));
@@ -317,8 +344,20 @@ impl MatrixWriter {
             .tempfile_in(dir)
             .map_err(|e| Error::output(path, e))?;
         let file = tmp.reopen().map_err(|e| Error::output(path, e))?;
+        if format == MatrixFormat::Parquet {
+            let sink = ParquetSink::new(file, cols, extras).map_err(|e| Error::output(path, e))?;
+            return Ok(Self {
+                path: path.to_path_buf(),
+                tmp,
+                sink: Sink::Parquet(Box::new(sink)),
+                rows,
+                cols,
+                written: 0,
+            });
+        }
         let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
         let sink = match format {
+            MatrixFormat::Parquet => unreachable!("handled above"),
             MatrixFormat::Npy => Sink::Npy(
                 npyz::WriteOptions::<f32>::new()
                     .default_dtype()
@@ -351,6 +390,10 @@ impl MatrixWriter {
         let err = |e: std::io::Error| Error::output(&self.path, e);
         match &mut self.sink {
             Sink::Npy(npy) => npy.extend(values.iter().copied()).map_err(err)?,
+            Sink::Parquet(p) if n > 0 => p
+                .write_rows(values)
+                .map_err(|e| Error::output(&self.path, e))?,
+            Sink::Parquet(_) => {}
             Sink::Csv(w) => {
                 for row in values.chunks_exact(self.cols) {
                     let row: Vec<String> = row.iter().map(|v| v.to_string()).collect();
@@ -377,12 +420,49 @@ impl MatrixWriter {
         match sink {
             Sink::Npy(npy) => npy.finish().map_err(err)?,
             Sink::Csv(mut w) => w.flush().map_err(err)?,
+            Sink::Parquet(p) => p.finish().map_err(|e| Error::output(&path, e))?,
         }
         tmp.as_file().sync_data().map_err(err)?;
         tmp.persist(&path)
             .map_err(|e| Error::output(&path, e.error))?;
         Ok(())
     }
+}
+
+/// Extra columns go into Parquet files only, one value per row, under names of their own.
+fn check_extras(
+    path: &Path,
+    format: MatrixFormat,
+    rows: usize,
+    cols: usize,
+    extras: &[ExtraColumn],
+) -> Result<()> {
+    if extras.is_empty() {
+        return Ok(());
+    }
+    if format != MatrixFormat::Parquet {
+        return Err(Error::output(
+            path,
+            "labels and metadata columns go into .parquet outputs only",
+        ));
+    }
+    let taken: Vec<String> = (0..cols).map(|j| format!("x{j}")).collect();
+    let mut seen = std::collections::BTreeSet::new();
+    for e in extras {
+        if e.len() != rows {
+            return Err(Error::output(
+                path,
+                format!("column '{}' has {} values for {rows} rows", e.name, e.len()),
+            ));
+        }
+        if taken.contains(&e.name) || !seen.insert(e.name.as_str()) || e.name.is_empty() {
+            return Err(Error::output(
+                path,
+                format!("column name '{}' is taken or empty", e.name),
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -414,7 +494,7 @@ mod tests {
         let err = write_matrix(Path::new("/nonexistent-dir/e.npy"), &[1.0], 1, 1).unwrap_err();
         assert!(err.to_string().contains("/nonexistent-dir/e.npy"), "{err}");
         let err = write_matrix(Path::new("e.txt"), &[1.0], 1, 1).unwrap_err();
-        assert!(err.to_string().contains(".npy or .csv"), "{err}");
+        assert!(err.to_string().contains(".npy, .csv or .parquet"), "{err}");
     }
 
     #[test]
