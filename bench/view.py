@@ -44,6 +44,26 @@ def first_frame_drlim(d, path, timeout):
     return d.execute_script("return drlimView.firstFrameMs") / 1000
 
 
+def interaction_drlim(d, frames=30):
+    """Milliseconds per frame while zooming (a wheel event per frame, each followed by its
+    redraw) and for one hover's pick (projecting every point, finding the nearest), on the page
+    already open."""
+    per_frame = d.execute_async_script("""
+        const n = arguments[0], done = arguments[arguments.length - 1], c = document.getElementById('gl');
+        let k = 0; const t0 = performance.now();
+        function step() {
+            if (k++ === n) { done((performance.now() - t0) / n); return; }
+            c.dispatchEvent(new WheelEvent('wheel', {deltaY: k % 2 ? -60 : 60, clientX: 400, clientY: 300, bubbles: true}));
+            requestAnimationFrame(() => requestAnimationFrame(step));
+        }
+        step();""", frames)
+    pick = d.execute_async_script("""
+        const done = arguments[0], c = document.getElementById('gl'), r = c.getBoundingClientRect();
+        c.dispatchEvent(new MouseEvent('mousemove', {clientX: r.left + 400, clientY: r.top + 300, bubbles: true}));
+        requestAnimationFrame(() => requestAnimationFrame(() => done(drlimView.pickMs)));""")
+    return per_frame, pick
+
+
 def first_frame_bokeh(d, path, timeout):
     """Seconds from navigation until bokeh reports its document idle (all views built and
     drawn: bokeh logs "document idle at N ms", timed from the navigation's start)."""
@@ -123,8 +143,9 @@ def main():
             subprocess.run(list(map(str, args)), check=True)
             write_s = time.perf_counter() - t
             ff = median([first_frame_drlim(d, tmp / "d.html", a.page_timeout) for _ in range(a.repeat)])
+            frame_ms, pick_ms = interaction_drlim(d)
             row = {"n": n, "drlim_mb": (tmp / "d.html").stat().st_size / 2**20, "drlim_write_s": write_s,
-                   "drlim_first_frame_s": ff}
+                   "drlim_first_frame_s": ff, "drlim_zoom_frame_ms": frame_ms, "drlim_pick_ms": pick_ms}
             u_s, why = (None, "not run") if a.no_umap else \
                 write_umap_interactive(e, y, tmp / "u.html", a.umap_timeout)
             row["umap_write_s"], row["umap_note"] = u_s, why
@@ -136,15 +157,17 @@ def main():
             rows.append(row)
     d.quit()
     if a.markdown:
-        print("\n| points | drlim view: file | write | first frame | umap.plot.interactive: file | write | first frame |")
-        print("|---|---|---|---|---|---|---|")
+        print("\n| points | drlim view: file | write | first frame | frame while zooming | hover pick "
+              "| umap.plot.interactive: file | write | first frame |")
+        print("|---|---|---|---|---|---|---|---|---|")
         f = lambda v, fmt: "—" if v is None else format(v, fmt)  # noqa: E731
         for r in rows:
             um = (f"{f(r.get('umap_mb'), '.1f')} MB | {f(r['umap_write_s'], '.1f')} s | "
                   f"{f(r.get('umap_first_frame_s'), '.2f')} s") if r["umap_write_s"] is not None \
                 else f"fails: {r['umap_note']} | | "
-            print(f"| {r['n']:,} | {r['drlim_mb']:.1f} MB | {r['drlim_write_s']:.1f} s | "
-                  f"{f(r['drlim_first_frame_s'], '.2f')} s | {um} |")
+            print(f"| {r['n']:,} | {r['drlim_mb']:.1f} MB | {r['drlim_write_s']:.2f} s | "
+                  f"{f(r['drlim_first_frame_s'], '.2f')} s | {r['drlim_zoom_frame_ms']:.0f} ms | "
+                  f"{f(r['drlim_pick_ms'], '.0f')} ms | {um} |")
 
 
 if __name__ == "__main__":

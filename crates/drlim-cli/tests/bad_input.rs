@@ -279,7 +279,7 @@ fn unwritable_outputs_fail_before_any_work() {
             "--out",
             "E.txt",
         ],
-        "must end in .npy or .csv",
+        "must end in .npy, .csv or .parquet",
     );
     fails(
         d,

@@ -222,6 +222,16 @@ pub fn run(a: FitArgs, device: &Device) -> Result<ExitCode> {
                 );
             }
         }
+        if (2..=3).contains(&model.dim()) {
+            say(
+                quiet,
+                format!(
+                    "explore it in a browser: drlim view --embedding {} --data {} --out map.html",
+                    show(path),
+                    show(&a.data)
+                ),
+            );
+        }
     }
     if let Some(path) = &a.graph_out {
         // indices into the data file, also when training was on a sample of it

@@ -318,7 +318,9 @@
     requestAnimationFrame(() => {
       if (!hoverPending) return;
       const [hx, hy] = hoverPending; hoverPending = null;
+      const t = performance.now();
       const h = nearest(hx, hy);
+      window.drlimView.pickMs = performance.now() - t;
       const same = h && state.hover && h.layer === state.hover.layer && h.index === state.hover.index;
       if (!same) { state.hover = h; card(h); overlay(); }
     });
@@ -522,7 +524,7 @@
     selection, selectionCsv, selectPolygon, search,
     setColourBy(name) { sel.value = name; sel.onchange(); },
     turn(yaw, pitch) { state.yaw = yaw; state.pitch = pitch; screenValid = false; draw(); },
-    setupMs: null,
+    setupMs: null, pickMs: null,
   };
   recolour();
   window.drlimView.setupMs = performance.now() - T0;
