@@ -603,6 +603,10 @@ pub struct ViewArgs {
     /// Show vector samples as images of this shape (e.g. 28x28).
     #[arg(long, value_parser = image_shape)]
     pub image_shape: Option<(usize, usize)>,
+    /// The values of vector samples a hover card shows, 0-based and comma-separated (at most
+    /// 12; default: the first 12).
+    #[arg(long, value_delimiter = ',')]
+    pub show_values: Vec<usize>,
     /// Out-of-sample points (`drlim embed`'s output), drawn as rings over the training map.
     #[arg(long)]
     pub new: Option<PathBuf>,

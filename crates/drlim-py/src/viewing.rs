@@ -19,6 +19,7 @@ struct Layer {
     columns: Vec<Column>,
     images: Option<(Vec<f32>, usize, usize)>,
     rows: Option<(Vec<f32>, usize)>,
+    show_values: Vec<usize>,
 }
 
 /// A float32 array's values and shape (the Python layer passes C-ordered float32).
@@ -72,6 +73,10 @@ fn layer(d: &Bound<'_, PyDict>) -> PyResult<Layer> {
         (v, h, w)
     });
     let rows = optional("rows")?.map(|(v, s)| (v, s.get(1).copied().unwrap_or(0)));
+    let show_values = match d.get_item("show_values")? {
+        Some(v) if !v.is_none() => v.extract()?,
+        _ => vec![],
+    };
     Ok(Layer {
         name,
         coords,
@@ -79,6 +84,7 @@ fn layer(d: &Bound<'_, PyDict>) -> PyResult<Layer> {
         columns,
         images,
         rows,
+        show_values,
     })
 }
 
@@ -93,7 +99,11 @@ fn map_layer(l: &Layer) -> MapLayer<'_> {
         };
         m = m.with_samples(Samples::Images(images), &format!("{} images", l.name));
     } else if let Some((values, dim)) = &l.rows {
-        let rows = Samples::Rows { values, dim: *dim };
+        let rows = Samples::Rows {
+            values,
+            dim: *dim,
+            shown: &l.show_values,
+        };
         m = m.with_samples(rows, &format!("{} samples", l.name));
     }
     m

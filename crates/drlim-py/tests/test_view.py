@@ -25,6 +25,13 @@ def test_python_writes_the_same_file_as_the_command_line(tmp_path, cli):
                    title="same", path=tmp_path / "py.html")
     assert (tmp_path / "py.html").read_bytes() == (tmp_path / "cli.html").read_bytes()
     assert m.n_points == 300 and "300 points" in repr(m)
+    vectors = rng.normal(size=(300, 40)).astype(np.float32)
+    np.save(tmp_path / "v.npy", vectors)
+    cli("view", "--embedding", tmp_path / "e.npy", "--data", tmp_path / "v.npy",
+        "--show-values", "3,7,39", "--out", tmp_path / "cli-v.html")
+    drlim.view(e, images=vectors, show_values=[3, 7, 39], path=tmp_path / "py-v.html")
+    assert (tmp_path / "py-v.html").read_bytes() == (tmp_path / "cli-v.html").read_bytes()
+    assert b'"indices":[3,7,39]' in (tmp_path / "py-v.html").read_bytes()
     inline = drlim.view(e, labels=y, title="same")
     assert inline.html.startswith("<!doctype html>")
     shown = inline._repr_html_()

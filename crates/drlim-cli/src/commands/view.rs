@@ -30,9 +30,9 @@ pub fn run(a: ViewArgs) -> Result<()> {
         )?),
         None => None,
     };
-    let mut layers = vec![layer("training", &train, a.image_shape)?];
+    let mut layers = vec![layer("training", &train, a.image_shape, &a.show_values)?];
     if let Some(n) = &new {
-        layers.push(layer("new", n, a.image_shape)?);
+        layers.push(layer("new", n, a.image_shape, &a.show_values)?);
     }
     let options = ViewOptions {
         title: a.title.clone(),
@@ -133,6 +133,7 @@ fn layer<'a>(
     name: &str,
     l: &'a Loaded,
     image_shape: Option<(usize, usize)>,
+    show_values: &'a [usize],
 ) -> Result<MapLayer<'a>> {
     let e = &l.embedding;
     let mut layer = MapLayer::new(name, &show(Path::new(&e.origin)), &e.values, e.dim());
@@ -152,6 +153,7 @@ fn layer<'a>(
             None => Samples::Rows {
                 values: &d.values,
                 dim: d.dim(),
+                shown: show_values,
             },
         };
         layer = layer.with_samples(samples, &l.samples_origin);

@@ -80,6 +80,13 @@ def open_map(d, path: Path, timeout: float = 300.0) -> float:
     return time.perf_counter() - t
 
 
+def view_and_open(d, out: Path, *args):
+    """Runs `drlim view ARGS --out OUT` and opens the map."""
+    r = drlim("view", *args, "--out", out)
+    assert r.returncode == 0, r.stderr
+    open_map(d, out)
+
+
 def settle(d):
     """Waits for two animation frames (the viewer draws on the next one)."""
     d.execute_async_script(
@@ -147,6 +154,23 @@ def test_loads_draws_and_shows_the_hovered_sample(browser, blob_map):
     assert errors(d) == []
 
 
+def test_a_vector_sample_shows_its_chosen_values(browser, tmp_path):
+    coords = np.array([[0, 0], [5, 5], [-5, 5]], np.float32)
+    vectors = np.arange(3 * 30, dtype=np.float32).reshape(3, 30) / 4
+    np.save(tmp_path / "e.npy", coords)
+    np.save(tmp_path / "v.npy", vectors)
+    d = browser
+    view_and_open(d, tmp_path / "v.html", "--embedding", tmp_path / "e.npy", "--data",
+                  tmp_path / "v.npy", "--show-values", "3,29")
+    move_to(d, *d.execute_script("return drlimView.screenOf(0, 1)"))
+    t = time.perf_counter()
+    while "#1" not in d.find_element("id", "card-text").text and time.perf_counter() - t < 10:
+        time.sleep(0.05)
+    text = d.find_element("id", "card-text").text
+    assert "training #1" in text and "x3=8.25, x29=14.75 (2 of 30 values)" in text, text
+    assert errors(d) == []
+
+
 def test_a_legend_entry_hides_its_points_and_layers_switch(browser, blob_map):
     path, *_ = blob_map
     d = browser
@@ -209,12 +233,9 @@ def test_a_3d_drag_turns_the_map(browser, tmp_path):
     cyl = np.stack([np.cos(t), np.sin(t), rng.uniform(-1, 1, 3000)], 1).astype(np.float32)
     np.save(tmp_path / "c.npy", cyl)
     (tmp_path / "m.csv").write_text("azimuth\n" + "".join(f"{np.degrees(a):.1f}\n" for a in t))
-    out = tmp_path / "cyl.html"
-    r = drlim("view", "--embedding", tmp_path / "c.npy", "--meta", tmp_path / "m.csv",
-              "--circular", "azimuth=360", "--out", out)
-    assert r.returncode == 0, r.stderr
     d = browser
-    open_map(d, out)
+    view_and_open(d, tmp_path / "cyl.html", "--embedding", tmp_path / "c.npy", "--meta",
+                  tmp_path / "m.csv", "--circular", "azimuth=360")
     assert d.find_element("css selector", "#legend .wheel").is_displayed()
     before = d.execute_script("return drlimView.camera()")
     shot = d.get_screenshot_as_png()

@@ -373,7 +373,7 @@ class DrLIM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         new_labels, new_meta
             Of the new samples.
         **kwargs
-            ``path``, ``title``, ``circular``, ``image_shape``, ``max_mb``,
+            ``path``, ``title``, ``circular``, ``image_shape``, ``show_values``, ``max_mb``,
             ``max_thumbnails``: see :func:`drlim.view`.
         """
         check_is_fitted(self)

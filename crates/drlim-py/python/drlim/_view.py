@@ -49,8 +49,9 @@ class Map:
 
 
 def view(embedding, labels=None, images=None, meta=None, *, new=None, new_labels=None,
-         new_images=None, new_meta=None, circular=None, image_shape=None, path=None,
-         title="DrLIM map", max_mb=DEFAULT_MAX_MB, max_thumbnails=DEFAULT_MAX_THUMBNAILS):
+         new_images=None, new_meta=None, circular=None, image_shape=None, show_values=None,
+         path=None, title="DrLIM map", max_mb=DEFAULT_MAX_MB,
+         max_thumbnails=DEFAULT_MAX_THUMBNAILS):
     """An interactive map of an embedding, as one self-contained HTML file.
 
     Parameters
@@ -69,6 +70,9 @@ def view(embedding, labels=None, images=None, meta=None, *, new=None, new_labels
         Out-of-sample points (``transform``'s output) and theirs, drawn as rings over the map.
     circular : dict of name -> period, optional
         Columns of angles, coloured on a wheel, e.g. ``{"azimuth": 360}``.
+    show_values : sequence of int, optional
+        Which values of vector samples a hover card shows (0-based, at most 12; default: the
+        first 12).
     path : str, optional
         Write the map here (atomically); else it is kept in memory.
     title : str
@@ -84,6 +88,8 @@ def view(embedding, labels=None, images=None, meta=None, *, new=None, new_labels
     """
     circular = dict(circular or {})
     layers = [_layer("training", embedding, labels, images, meta, circular, image_shape)]
+    for layer in layers:
+        layer["show_values"] = None if show_values is None else [int(j) for j in show_values]
     names = {c[0] for c in layers[0]["columns"]}
     unknown = sorted(set(circular) - names)
     if unknown:
@@ -91,6 +97,7 @@ def view(embedding, labels=None, images=None, meta=None, *, new=None, new_labels
                          f"(the columns are: {', '.join(sorted(names)) or 'none'})")
     if new is not None:
         layers.append(_layer("new", new, new_labels, new_images, new_meta, circular, image_shape))
+        layers[-1]["show_values"] = layers[0]["show_values"]
     elif any(v is not None for v in (new_labels, new_images, new_meta)):
         raise ValueError("new_labels, new_images and new_meta need new= (the new points' map)")
     html, n_bytes, n_points = _drlim.view(

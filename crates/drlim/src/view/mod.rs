@@ -45,12 +45,14 @@ pub const MAX_ROW_VALUES: usize = 12;
 pub enum Samples<'a> {
     /// Images: a thumbnail.
     Images(Images<'a>),
-    /// Vectors of `dim` values: the first [`MAX_ROW_VALUES`].
+    /// Vectors of `dim` values: the chosen ones, or the first [`MAX_ROW_VALUES`].
     Rows {
         /// The values, row after row.
         values: &'a [f32],
         /// Values per row.
         dim: usize,
+        /// Which values a card shows (0-based, at most [`MAX_ROW_VALUES`]); empty: the first.
+        shown: &'a [usize],
     },
 }
 
@@ -151,7 +153,19 @@ impl<'a> MapLayer<'a> {
                 im.height * im.width,
                 format!("images of {}×{}", im.height, im.width),
             ),
-            Some(Samples::Rows { values, dim }) => (values.len(), dim, format!("rows of {dim}")),
+            Some(Samples::Rows { values, dim, shown }) => {
+                if shown.len() > MAX_ROW_VALUES || shown.iter().any(|&j| j >= dim) {
+                    return Err(Error::data(
+                        &self.samples_origin,
+                        format!(
+                            "the values to show must be at most {MAX_ROW_VALUES} of the {dim} \
+                             columns (0 to {}), not {shown:?}",
+                            dim.saturating_sub(1)
+                        ),
+                    ));
+                }
+                (values.len(), dim, format!("rows of {dim}"))
+            }
         };
         if each == 0 || len != n * each {
             return Err(Error::data(

@@ -94,7 +94,9 @@ fn build(layers: &[MapLayer], options: &ViewOptions) -> Result<(String, ViewSumm
                 t["atlases"] = pngs.iter().map(|p| blobs.add(p)).collect();
                 entry["thumbs"] = t;
             }
-            Some(Samples::Rows { values, dim }) => entry["rows"] = rows(&mut blobs, values, dim),
+            Some(Samples::Rows { values, dim, shown }) => {
+                entry["rows"] = rows(&mut blobs, values, dim, shown)
+            }
             None => {}
         }
         entries.push(entry);
@@ -133,14 +135,18 @@ fn check(layers: &[MapLayer]) -> Result<()> {
     Ok(())
 }
 
-/// The first [`MAX_ROW_VALUES`] values of each row.
-fn rows(blobs: &mut Blobs, values: &[f32], dim: usize) -> Value {
-    let shown = dim.min(MAX_ROW_VALUES);
+/// The chosen values of each row (`shown`; empty: the first [`MAX_ROW_VALUES`]).
+fn rows(blobs: &mut Blobs, values: &[f32], dim: usize, shown: &[usize]) -> Value {
+    let indices: Vec<usize> = if shown.is_empty() {
+        (0..dim.min(MAX_ROW_VALUES)).collect()
+    } else {
+        shown.to_vec()
+    };
     let bytes: Vec<u8> = values
         .chunks(dim)
-        .flat_map(|r| r[..shown].iter().flat_map(|v| v.to_le_bytes()))
+        .flat_map(|r| indices.iter().flat_map(|&j| r[j].to_le_bytes()))
         .collect();
-    json!({"dim": dim, "shown": shown, "values": blobs.add(&bytes)})
+    json!({"dim": dim, "shown": indices.len(), "indices": indices, "values": blobs.add(&bytes)})
 }
 
 fn too_large(size: u64, max: u64, thumbnails: usize) -> String {
@@ -272,6 +278,37 @@ mod tests {
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
         let s = write(&out, &[layer(&c)], &o).unwrap();
         assert_eq!(s.bytes, std::fs::metadata(&out).unwrap().len());
+    }
+
+    #[test]
+    fn vector_samples_show_the_chosen_values() {
+        let c = [0.0f32, 0.0, 1.0, 1.0];
+        let v: Vec<f32> = (0..2 * 20).map(|i| i as f32).collect();
+        let rows = |shown| Samples::Rows {
+            values: &v,
+            dim: 20,
+            shown,
+        };
+        let html = render(
+            &[layer(&c).with_samples(rows(&[3, 17]), "v.npy")],
+            &ViewOptions::titled("t"),
+        )
+        .unwrap();
+        assert!(html.contains(r#""indices":[3,17]"#), "the chosen values");
+        let html = render(
+            &[layer(&c).with_samples(rows(&[]), "v.npy")],
+            &ViewOptions::titled("t"),
+        )
+        .unwrap();
+        assert!(
+            html.contains(r#""indices":[0,1,2,3,4,5,6,7,8,9,10,11]"#),
+            "the first 12"
+        );
+        let e = render(
+            &[layer(&c).with_samples(rows(&[20]), "v.npy")],
+            &ViewOptions::titled("t"),
+        );
+        assert!(e.unwrap_err().to_string().contains("v.npy"));
     }
 
     #[test]

@@ -298,8 +298,8 @@
     for (const name in L.cols) lines.push(escapeHtml(name) + ": " + escapeHtml(valueText(L.cols[name], i)));
     if (L.rows) {
       const r = L.rows, vals = [];
-      for (let d = 0; d < r.shown; d++) vals.push((r.names ? r.names[d] + "=" : "") + (+r.data[i * r.shown + d].toPrecision(4)));
-      lines.push(escapeHtml(vals.join(", ") + (r.dim > r.shown ? ", … (" + r.dim + " in all)" : "")));
+      for (let d = 0; d < r.shown; d++) vals.push("x" + r.indices[d] + "=" + (+r.data[i * r.shown + d].toPrecision(4)));
+      lines.push(escapeHtml(vals.join(", ") + (r.dim > r.shown ? " (" + r.shown + " of " + r.dim + " values)" : "")));
     }
     $("card-text").innerHTML = lines.join("<br>");
     const cv = $("card-thumb");
