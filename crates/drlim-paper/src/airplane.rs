@@ -313,11 +313,12 @@ pub fn run(
         files.push(p);
         let pte = Points::new(&ete, 3);
         {
-            use crate::interactive::{labels, layer, numbers, write_map};
+            use crate::interactive::{layer, numbers, write_map};
+            use drlim::view::Column;
             let l = layer("test", &ete, 3, &data.test)
                 .with_column(numbers("azimuth", &az).circular(360.0)?)
                 .with_column(numbers("elevation", &el))
-                .with_column(labels("lighting", &light));
+                .with_column(Column::labels("lighting", &light));
             let title =
                 format!("DrLIM airplane, {name} neighbours: test views (out of sample), 3-D map");
             files.push(write_map(

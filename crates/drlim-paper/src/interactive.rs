@@ -23,12 +23,8 @@ pub fn layer<'a>(name: &str, coords: &'a [f32], dim: usize, dataset: &'a Dataset
     }
 }
 
-/// Labels as a category column.
-pub fn labels(name: &str, values: &[i64]) -> Column {
-    Column::labels(name, values)
-}
-
-/// Numbers as a colour-bar column.
+/// Numbers as a colour-bar column (whole numbers too, which `Column::numbers` would take as
+/// categories).
 pub fn numbers(name: &str, values: &[f32]) -> Column {
     Column {
         name: name.to_string(),

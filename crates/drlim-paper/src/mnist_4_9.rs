@@ -181,13 +181,14 @@ pub fn run(
         files.push(p);
     }
     if (2..=3).contains(&d) {
-        use crate::interactive::{labels, layer, numbers, write_map};
+        use crate::interactive::{layer, numbers, write_map};
+        use drlim::view::Column;
         let layers = [
             layer("training", &train_emb, d, &split.train)
-                .with_column(labels("digit", &split.train_labels))
+                .with_column(Column::labels("digit", &split.train_labels))
                 .with_column(numbers("slant", &train_slant)),
             layer("test", &test_emb, d, &split.test)
-                .with_column(labels("digit", &split.test_labels))
+                .with_column(Column::labels("digit", &split.test_labels))
                 .with_column(numbers("slant", &slant)),
         ];
         let title =

@@ -161,10 +161,11 @@ pub fn run(
             }
         }
         if (2..=3).contains(&d) {
-            use crate::interactive::{labels, layer, write_map};
+            use crate::interactive::{layer, write_map};
+            use drlim::view::Column;
             let l = layer("test", &ete, d, &test)
-                .with_column(labels("shift", &test_shift))
-                .with_column(labels("digit", &test_digit));
+                .with_column(Column::labels("shift", &test_shift))
+                .with_column(Column::labels("digit", &test_digit));
             let title =
                 format!("DrLIM, shifted 4s and 9s, {name} neighbours: test (out of sample)");
             files.push(write_map(

@@ -209,7 +209,7 @@ pub fn write_test_map(
     }
     if (2..=3).contains(&dim) {
         let layer = crate::interactive::layer("test", embedding, dim, &split.test)
-            .with_column(crate::interactive::labels("digit", &split.test_labels));
+            .with_column(drlim::view::Column::labels("digit", &split.test_labels));
         files.push(crate::interactive::write_map(
             out,
             &format!("{stem}-map"),

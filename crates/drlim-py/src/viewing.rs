@@ -4,11 +4,11 @@
 use std::path::PathBuf;
 
 use drlim::view::{Column, Images, MapLayer, Samples, ViewOptions};
-use numpy::{PyArrayDyn, PyArrayMethods, PyUntypedArrayMethods};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
+use crate::convert::Rows;
 use crate::errors::{guarded, to_py, Kind};
 
 /// One layer as the Python layer passes it, read into owned values.
@@ -22,13 +22,10 @@ struct Layer {
     show_values: Vec<usize>,
 }
 
-/// A float32 array's values and shape (the Python layer passes C-ordered float32).
+/// An array's values as float32 and the shape of one row (read as samples are).
 fn floats(x: &Bound<'_, PyAny>, what: &str) -> PyResult<(Vec<f32>, Vec<usize>)> {
-    let a = x
-        .cast::<PyArrayDyn<f32>>()
-        .map_err(|_| PyValueError::new_err(format!("{what}: expected a float32 array")))?;
-    let r = a.try_readonly()?;
-    Ok((r.as_array().iter().copied().collect(), a.shape().to_vec()))
+    let rows = Rows::from_py(x, what)?;
+    Ok((rows.values().to_vec(), rows.shape))
 }
 
 fn column(t: &Bound<'_, PyAny>) -> PyResult<Column> {
@@ -66,13 +63,10 @@ fn layer(d: &Bound<'_, PyDict>) -> PyResult<Layer> {
         }
     };
     let images = optional("images")?.map(|(v, s)| {
-        let (h, w) = (
-            s.get(1).copied().unwrap_or(0),
-            s.get(2).copied().unwrap_or(0),
-        );
+        let (h, w) = (s[0], s.get(1).copied().unwrap_or(0));
         (v, h, w)
     });
-    let rows = optional("rows")?.map(|(v, s)| (v, s.get(1).copied().unwrap_or(0)));
+    let rows = optional("rows")?.map(|(v, s)| (v, s[0]));
     let show_values = match d.get_item("show_values")? {
         Some(v) if !v.is_none() => v.extract()?,
         _ => vec![],
@@ -80,7 +74,7 @@ fn layer(d: &Bound<'_, PyDict>) -> PyResult<Layer> {
     Ok(Layer {
         name,
         coords,
-        dim: shape.get(1).copied().unwrap_or(0),
+        dim: shape[0],
         columns,
         images,
         rows,

@@ -2,11 +2,12 @@
 //! streamed: read, embedded and written a block of samples at a time, so memory does not grow
 //! with them.
 
-use drlim::data::{load, load_labels, SampleStream, SourceDtype};
+use drlim::data::{load, SampleStream, SourceDtype};
 use drlim::output::{check_writable, ExtraColumn, MatrixFormat, MatrixWriter};
-use drlim::view::{read_csv_columns, Column};
-use drlim::{Device, Error, Model, Result};
+use drlim::view::Column;
+use drlim::{Device, Model, Result};
 
+use super::columns::point_columns;
 use super::{say, show};
 use crate::cli::EmbedArgs;
 use crate::progress::samples_bar;
@@ -87,27 +88,12 @@ fn streamed(
 /// The `--labels` and `--meta` columns to write beside the coordinates, checked against the
 /// `n` samples.
 fn extra_columns(a: &EmbedArgs, n: usize) -> Result<Vec<ExtraColumn>> {
-    let mut columns = vec![];
-    if let Some(l) = &a.labels {
-        columns.push((l, Column::labels("label", &load_labels(l)?)));
-    }
-    if let Some(m) = &a.meta {
-        columns.extend(read_csv_columns(m)?.into_iter().map(|c| (m, c)));
-    }
-    columns
-        .into_iter()
-        .map(|(file, c)| {
-            if c.len() != n {
-                return Err(Error::data(
-                    file,
-                    format!(
-                        "has {} rows for the {n} samples of {}",
-                        c.len(),
-                        show(&a.data)
-                    ),
-                ));
-            }
-            Ok(c.to_extra())
-        })
-        .collect()
+    let columns = point_columns(
+        a.labels.as_deref(),
+        a.meta.as_deref(),
+        n,
+        &a.data,
+        "samples",
+    )?;
+    Ok(columns.iter().map(Column::to_extra).collect())
 }

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 mod bench;
+mod columns;
 mod demo;
 mod embed;
 mod eval;

@@ -2,10 +2,11 @@
 
 use std::path::{Path, PathBuf};
 
-use drlim::data::{load, load_labels, load_table};
-use drlim::view::{read_csv_columns, write, Column, Images, MapLayer, Samples, ViewOptions};
+use drlim::data::{load, load_table};
+use drlim::view::{write, Column, Images, MapLayer, Samples, ViewOptions};
 use drlim::{Dataset, Error, Result};
 
+use super::columns::point_columns;
 use super::show;
 use crate::cli::ViewArgs;
 
@@ -30,9 +31,9 @@ pub fn run(a: ViewArgs) -> Result<()> {
         )?),
         None => None,
     };
-    let mut layers = vec![layer("training", &train, a.image_shape, &a.show_values)?];
+    let mut layers = vec![layer("training", &train, a.image_shape, &a.show_values)];
     if let Some(n) = &new {
-        layers.push(layer("new", n, a.image_shape, &a.show_values)?);
+        layers.push(layer("new", n, a.image_shape, &a.show_values));
     }
     let options = ViewOptions {
         title: a.title.clone(),
@@ -65,36 +66,13 @@ fn load_layer(
     } else {
         (load(embedding)?, vec![])
     };
-    if let Some(l) = labels {
-        let values = load_labels(l)?;
-        if values.len() != emb.n {
-            return Err(Error::data(
-                l,
-                format!(
-                    "holds {} labels for the {} points of {}",
-                    values.len(),
-                    emb.n,
-                    show(embedding)
-                ),
-            ));
-        }
-        columns.push(Column::labels("label", &values));
-    }
-    if let Some(m) = meta {
-        columns.extend(read_csv_columns(m)?);
-        if let Some(c) = columns.iter().find(|c| c.len() != emb.n) {
-            return Err(Error::data(
-                m,
-                format!(
-                    "has {} rows for the {} points of {} (column '{}')",
-                    c.len(),
-                    emb.n,
-                    show(embedding),
-                    c.name
-                ),
-            ));
-        }
-    }
+    columns.extend(point_columns(
+        labels.as_deref(),
+        meta.as_deref(),
+        emb.n,
+        embedding,
+        "points",
+    )?);
     let columns = columns
         .into_iter()
         .map(|c| match circular.iter().find(|(n, _)| n == &c.name) {
@@ -134,7 +112,7 @@ fn layer<'a>(
     l: &'a Loaded,
     image_shape: Option<(usize, usize)>,
     show_values: &'a [usize],
-) -> Result<MapLayer<'a>> {
+) -> MapLayer<'a> {
     let e = &l.embedding;
     let mut layer = MapLayer::new(name, &show(Path::new(&e.origin)), &e.values, e.dim());
     layer.columns = l.columns.clone();
@@ -158,7 +136,7 @@ fn layer<'a>(
         };
         layer = layer.with_samples(samples, &l.samples_origin);
     }
-    Ok(layer)
+    layer
 }
 
 fn is_parquet(path: &Path) -> bool {

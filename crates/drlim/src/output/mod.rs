@@ -344,29 +344,21 @@ impl MatrixWriter {
             .tempfile_in(dir)
             .map_err(|e| Error::output(path, e))?;
         let file = tmp.reopen().map_err(|e| Error::output(path, e))?;
-        if format == MatrixFormat::Parquet {
-            let sink = ParquetSink::new(file, cols, extras).map_err(|e| Error::output(path, e))?;
-            return Ok(Self {
-                path: path.to_path_buf(),
-                tmp,
-                sink: Sink::Parquet(Box::new(sink)),
-                rows,
-                cols,
-                written: 0,
-            });
-        }
-        let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+        let buffered = |file| std::io::BufWriter::with_capacity(1 << 20, file);
         let sink = match format {
-            MatrixFormat::Parquet => unreachable!("handled above"),
+            MatrixFormat::Parquet => Sink::Parquet(Box::new(
+                ParquetSink::new(file, cols, extras).map_err(|e| Error::output(path, e))?,
+            )),
             MatrixFormat::Npy => Sink::Npy(
                 npyz::WriteOptions::<f32>::new()
                     .default_dtype()
                     .shape(&[rows as u64, cols as u64])
-                    .writer(w)
+                    .writer(buffered(file))
                     .begin_nd()
                     .map_err(|e| Error::output(path, e))?,
             ),
             MatrixFormat::Csv => {
+                let mut w = buffered(file);
                 let header: Vec<String> = (0..cols).map(|j| format!("x{j}")).collect();
                 writeln!(w, "{}", header.join(",")).map_err(|e| Error::output(path, e))?;
                 Sink::Csv(w)

@@ -88,10 +88,12 @@
     for (const L of layers) {
       const c = L.cols[state.colourBy], out = L.colour, sel = L.selected;
       const dimmed = state.selection !== null;
+      // a colour per category, computed once rather than per point
+      const palette = c && c.kind === "categorical" ? c.categories.map((_, k) => categoryColour(k)) : null;
       for (let i = 0; i < L.n; i++) {
         let rgb = [110, 110, 110], a = 255;
-        if (c && c.kind === "categorical") {
-          const k = c.data[i]; rgb = categoryColour(k); if (state.hidden.has(k)) a = 0;
+        if (palette) {
+          const k = c.data[i]; rgb = palette[k]; if (state.hidden.has(k)) a = 0;
         } else if (c && c.kind === "circular") {
           const v = c.data[i] / c.period; rgb = hsl(v - Math.floor(v), 0.75, 0.5);
         } else if (c) {
