@@ -13,6 +13,7 @@ use crate::neighbours::HnswKnnSource;
 use crate::neighbours::{
     FuzzyWeights, InvariantKnnSource, KnnSource, NeighbourGraph, NeighbourSource,
 };
+use crate::pca_front::Front;
 use crate::points::Points;
 use crate::train::{
     defaults, resume, train, Checkpoint, EpochReport, Outcome, TrainConfig, TrainObserver, Trained,
@@ -84,6 +85,12 @@ pub struct FitOptions {
     pub metric: Metric,
     /// Input normalisation.
     pub normalise: NormaliseMode,
+    /// A PCA front for an MLP: the first layer is trained on the normalised samples'
+    /// coordinates along their top `pca` principal directions, which are folded into it
+    /// afterwards (the model still takes the full samples). Fewer values to multiply in every
+    /// step, and less noise to fit, for wide vectors such as pixels. None, or at least as many
+    /// components as values per sample: no front.
+    pub pca: Option<usize>,
     /// Training settings.
     pub train: TrainConfig,
 }
@@ -98,6 +105,7 @@ impl Default for FitOptions {
             knn_weights: KnnWeights::Uniform,
             metric: Metric::Euclidean,
             normalise: NormaliseMode::Auto,
+            pca: None,
             train: TrainConfig::default(),
         }
     }
@@ -197,9 +205,18 @@ pub fn fit_with(
     let graph = source.graph(&Points::new(&prepared.normalised, data.dim()))?;
     let graph_seconds = t0.elapsed().as_secs_f64();
     observer.on_graph(graph.len(), &source.describe(), graph_seconds);
-    let (template, inputs) = prepared.finish(data, options, source, &graph);
-    let trained = train(&template, &inputs, &graph, &options.train, device, observer)?;
-    Ok(Fitted::new(trained, graph, graph_seconds))
+    let (mut template, inputs) = prepared.finish(data, options, source, &graph);
+    let (front, inputs) = Front::new(&mut template, inputs, options);
+    let mut folding = front.observer(observer);
+    let trained = train(
+        &template,
+        &inputs,
+        &graph,
+        &options.train,
+        device,
+        &mut folding,
+    )?;
+    Ok(Fitted::new(front.trained(trained), graph, graph_seconds))
 }
 
 /// Goes on with a fit of `data` from `checkpoint` (written while fitting the same data with
@@ -229,17 +246,19 @@ pub fn fit_resume(
     }
     let described = format!("{} (the checkpoint's graph)", source.describe());
     observer.on_graph(graph.len(), &described, 0.0);
-    let (template, inputs) = prepared.finish(data, options, source, &graph);
+    let (mut template, inputs) = prepared.finish(data, options, source, &graph);
+    let (front, inputs) = Front::new(&mut template, inputs, options);
+    let mut folding = front.observer(observer);
     let trained = resume(
         &template,
         &inputs,
         &graph,
         &options.train,
         device,
-        observer,
+        &mut folding,
         checkpoint,
     )?;
-    Ok(Fitted::new(trained, graph, 0.0))
+    Ok(Fitted::new(front.trained(trained), graph, 0.0))
 }
 
 impl Fitted {
@@ -413,5 +432,85 @@ mod tests {
         for (x, y) in a.iter().zip(&b) {
             assert!((x - y).abs() < 1e-5, "{x} {y}");
         }
+    }
+
+    /// Two clusters spread along a few directions of 40-D space.
+    fn wide(n: usize) -> Dataset {
+        let values = (0..n * 40)
+            .map(|i| {
+                let (row, col) = (i / 40, i % 40);
+                let t = ((row * 7919 + col * 104_729) % 1000) as f32 / 1000.0;
+                let along = [(row % 13) as f32, (row % 5) as f32 * 0.5][col % 2];
+                10.0 * (row % 2) as f32 + along * (1.0 + 0.1 * col as f32) + 0.3 * t
+            })
+            .collect();
+        Dataset::new("wide", values, n, vec![40], SourceDtype::F32).unwrap()
+    }
+
+    /// Records each epoch's model input width and keeps the second epoch's checkpoint.
+    #[derive(Default)]
+    struct Widths(Vec<usize>, Option<(Checkpoint, NeighbourGraph)>);
+    impl TrainObserver for Widths {
+        fn on_epoch(&mut self, _r: &EpochReport, model: &Model) -> std::ops::ControlFlow<()> {
+            self.0.push(model.config.architecture.input_dim());
+            std::ops::ControlFlow::Continue(())
+        }
+        fn on_checkpoint(&mut self, checkpoint: &Checkpoint, graph: &NeighbourGraph) {
+            if checkpoint.history.len() == 2 {
+                self.1 = Some((checkpoint.clone(), graph.clone()));
+            }
+        }
+    }
+
+    #[test]
+    fn the_pca_front_trains_narrow_folds_into_a_model_of_every_value_and_resumes() {
+        let data = wide(90);
+        let mut o = crate::Preset::Auto.options(data.n, &data.shape);
+        o.pca = Some(5);
+        o.train.epochs = 3;
+        let device = Device::flex();
+        let mut seen = Widths::default();
+        let fitted = fit(&data, &o, &device, &mut seen).unwrap();
+        // every model that leaves fit takes the 40 values; the record says how it trained
+        assert_eq!(fitted.model.config.architecture.input_dim(), 40);
+        assert_eq!(seen.0, [40, 40, 40]);
+        assert_eq!(fitted.model.config.training["pca_components"], 5);
+        // and maps as the narrow net did on the projected samples
+        let (checkpoint, graph) = seen.1.take().expect("a second epoch");
+        let narrow = fitted.checkpoint.as_ref().unwrap().model.clone();
+        assert_eq!(narrow.config.architecture.input_dim(), 5);
+        let (_, rows) = InputSpec::for_training_with(
+            &fitted.model.config.architecture,
+            &data,
+            o.normalise,
+            o.metric,
+        )
+        .unwrap();
+        let threads = rayon::current_num_threads();
+        let projected = crate::data::Projection::fit(&rows, 40, 5, o.train.seed, threads)
+            .project(&rows, threads);
+        let via_front = crate::embed::embed(&narrow.net, &projected, 5, &device);
+        let folded = fitted.model.embed(&data).unwrap();
+        for (a, b) in via_front.iter().zip(&folded) {
+            assert!((a - b).abs() < 1e-3 * a.abs().max(1.0), "{a} {b}");
+        }
+        // resuming from the second epoch computes the same directions and ends where fit did
+        let source = knn_source(&data, &o).unwrap();
+        let resumed = fit_resume(
+            &data,
+            &o,
+            source.as_ref(),
+            checkpoint,
+            graph,
+            &device,
+            &mut crate::Silent,
+        )
+        .unwrap();
+        assert_eq!(resumed.model.net.weights(), fitted.model.net.weights());
+        // no front: the network takes the 40 values throughout
+        o.pca = None;
+        let plain = fit(&data, &o, &device, &mut crate::Silent).unwrap();
+        assert!(plain.model.config.training.get("pca_components").is_none());
+        assert_ne!(plain.model.net.weights(), fitted.model.net.weights());
     }
 }

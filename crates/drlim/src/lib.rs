@@ -80,6 +80,7 @@ pub mod model;
 pub mod neighbours;
 pub mod output;
 pub mod pairs;
+mod pca_front;
 #[cfg(feature = "plot")]
 pub mod plot;
 pub mod points;

@@ -8,6 +8,7 @@ mod metric;
 mod normalise;
 mod npy;
 mod parquet;
+mod pca;
 
 pub use self::csv::CsvStream;
 pub use idx::IdxStream;
@@ -15,6 +16,7 @@ pub use metric::Metric;
 pub use normalise::{Normalisation, NormaliseMode};
 pub use npy::NpyStream;
 pub use parquet::{load_table, Table};
+pub use pca::{Projection, PCA_SAMPLE};
 
 use std::path::Path;
 

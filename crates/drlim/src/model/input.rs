@@ -279,7 +279,8 @@ impl InputSpec {
 pub fn input_image(arch: &Architecture, sample_shape: &[usize]) -> Option<(usize, usize)> {
     match (arch, sample_shape) {
         (Architecture::Conv { .. }, _) => Some((CONV_INPUT_SIDE, CONV_INPUT_SIDE)),
-        (Architecture::Mlp { .. }, [h, w]) => Some((*h, *w)),
+        // an MLP trained through a PCA front takes coordinates, not the image's pixels
+        (Architecture::Mlp { input_dim, .. }, [h, w]) if h * w == *input_dim => Some((*h, *w)),
         _ => None,
     }
 }

@@ -1,0 +1,153 @@
+//! The PCA front of [`fit`](crate::fit): where [`FitOptions::pca`] asks for fewer components
+//! than the samples have values, an MLP's first layer is trained on the samples' coordinates
+//! along their top principal directions ([`Projection`]), and the directions are folded into
+//! that layer afterwards. Every model that leaves `fit` (the fitted one, and those an observer
+//! sees after each epoch) is therefore a plain MLP over the full samples: saved, embedded and
+//! exported to ONNX as any other. Only a checkpoint for resuming keeps the narrow network,
+//! which [`fit_resume`](crate::fit_resume) continues after computing the same directions again.
+
+use std::ops::ControlFlow;
+
+use burn::module::Module;
+use burn::tensor::Device;
+
+use crate::data::Projection;
+use crate::fit::{FitOptions, NetKind};
+use crate::mapping::Model;
+use crate::model::{Architecture, ModelConfig, Net};
+use crate::neighbours::NeighbourGraph;
+use crate::pairs::PairCounts;
+use crate::train::{Checkpoint, EpochReport, TrainObserver, Trained};
+
+/// The projection a fit trains through, if any.
+pub(crate) struct Front {
+    projection: Option<(Projection, Architecture)>,
+}
+
+impl Front {
+    /// Projects the training `inputs` (`n × dim`, normalised) and narrows `template`'s first
+    /// layer when `options` asks for a PCA front that applies: an MLP, fewer components than
+    /// values per sample, and no augmentation that moves pixels.
+    pub fn new(
+        template: &mut ModelConfig,
+        inputs: Vec<f32>,
+        options: &FitOptions,
+    ) -> (Self, Vec<f32>) {
+        let off = (Front { projection: None }, inputs);
+        let Some(components) = options.pca else {
+            return off;
+        };
+        let Architecture::Mlp {
+            input_dim,
+            hidden,
+            dim,
+        } = template.architecture.clone()
+        else {
+            return off;
+        };
+        let geometric = options
+            .train
+            .augment
+            .as_ref()
+            .is_some_and(|a| a.is_geometric());
+        if !matches!(options.net, NetKind::Mlp { .. }) || components >= input_dim || geometric {
+            return off;
+        }
+        let threads = rayon::current_num_threads();
+        let projection =
+            Projection::fit(&off.1, input_dim, components, options.train.seed, threads);
+        let projected = projection.project(&off.1, threads);
+        let full = template.architecture.clone();
+        template.architecture = Architecture::Mlp {
+            input_dim: projection.components,
+            hidden,
+            dim,
+        };
+        if let Some(t) = template.training.as_object_mut() {
+            t.insert("pca_components".into(), projection.components.into());
+        }
+        let front = Front {
+            projection: Some((projection, full)),
+        };
+        (front, projected)
+    }
+
+    /// `model` over the full samples: its first layer with the directions folded in.
+    pub fn model(&self, model: &Model) -> Model {
+        let Some((projection, full)) = &self.projection else {
+            return model.clone();
+        };
+        let device = model
+            .net
+            .devices()
+            .into_iter()
+            .next()
+            .unwrap_or_else(Device::flex);
+        let mut weights: std::collections::HashMap<String, Vec<f32>> = model
+            .net
+            .weights()
+            .into_iter()
+            .map(|(name, shape, values)| {
+                let values = if name == "layers.0.weight" {
+                    projection.fold(&values, shape[0])
+                } else {
+                    values
+                };
+                (name, values)
+            })
+            .collect();
+        let net = Net::from_weights(full, &device, |name| {
+            weights.remove(name).expect("every weight of the same MLP")
+        });
+        let mut config: ModelConfig = model.config.clone();
+        config.architecture = full.clone();
+        Model { net, config }
+    }
+
+    /// The fitted outcome with its model over the full samples (its checkpoint stays narrow).
+    pub fn trained(&self, mut trained: Trained) -> Trained {
+        trained.model = self.model(&trained.model);
+        trained
+    }
+
+    /// `inner`, seeing every model over the full samples.
+    pub fn observer<'a>(&'a self, inner: &'a mut dyn TrainObserver) -> Folding<'a> {
+        Folding { front: self, inner }
+    }
+}
+
+/// An observer passing everything on, each epoch's model folded ([`Front::model`]).
+pub(crate) struct Folding<'a> {
+    front: &'a Front,
+    inner: &'a mut dyn TrainObserver,
+}
+
+impl TrainObserver for Folding<'_> {
+    fn on_graph(&mut self, pairs: usize, source: &str, seconds: f64) {
+        self.inner.on_graph(pairs, source, seconds)
+    }
+    fn on_pairs(&mut self, counts: &PairCounts) {
+        self.inner.on_pairs(counts)
+    }
+    fn on_start(&mut self, epochs: usize, pairs_per_epoch: usize) {
+        self.inner.on_start(epochs, pairs_per_epoch)
+    }
+    fn on_progress(
+        &mut self,
+        epoch: usize,
+        done: usize,
+        total: usize,
+        loss: f32,
+    ) -> ControlFlow<()> {
+        self.inner.on_progress(epoch, done, total, loss)
+    }
+    fn on_epoch(&mut self, report: &EpochReport, model: &Model) -> ControlFlow<()> {
+        if self.front.projection.is_none() {
+            return self.inner.on_epoch(report, model);
+        }
+        self.inner.on_epoch(report, &self.front.model(model))
+    }
+    fn on_checkpoint(&mut self, checkpoint: &Checkpoint, graph: &NeighbourGraph) {
+        self.inner.on_checkpoint(checkpoint, graph)
+    }
+}
