@@ -1051,7 +1051,9 @@ fn presets_paper_is_the_old_defaults_and_auto_is_the_default() {
     assert_eq!(bytes("paper"), bytes("spelled"));
     let out = fit("auto", &["--epochs", "1"]);
     assert!(
-        out.contains("settings: preset auto → mlp 256-256-256, k = 15 (fuzzy weights"),
+        out.contains(
+            "settings: preset auto → mlp 128-128-128 on 30 principal components, k = 15 (fuzzy weights"
+        ),
         "{out}"
     );
     assert!(
@@ -1062,7 +1064,14 @@ fn presets_paper_is_the_old_defaults_and_auto_is_the_default() {
         serde_json::from_str(&std::fs::read_to_string(d.join("auto/config.json")).unwrap())
             .unwrap();
     assert_eq!(cfg["architecture"]["net"], "mlp");
+    // trained through the PCA front, saved over all 784 pixels
+    assert_eq!(cfg["architecture"]["input_dim"], 784);
+    assert_eq!(cfg["training"]["pca_components"], 30);
     assert_eq!(cfg["input"]["normalisation"]["kind"], "standardise");
+    let out = fit("nopca", &["--epochs", "1", "--pca", "0"]);
+    assert!(out.contains("mlp 128-128-128, k = 15"), "{out}");
+    let plain = std::fs::read_to_string(d.join("nopca/config.json")).unwrap();
+    assert!(!plain.contains("pca_components"), "{plain}");
     assert!(
         cfg["input"].get("metric").is_none(),
         "euclidean is not written"
@@ -1071,7 +1080,10 @@ fn presets_paper_is_the_old_defaults_and_auto_is_the_default() {
         "cos",
         &["--epochs", "1", "--metric", "cosine", "--hidden", "16"],
     );
-    assert!(out.contains("mlp 16, k = 15"), "{out}");
+    assert!(
+        out.contains("mlp 16 on 30 principal components, k = 15"),
+        "{out}"
+    );
     let cfg = std::fs::read_to_string(d.join("cos/config.json")).unwrap();
     assert!(cfg.contains("\"metric\": \"cosine\""), "{cfg}");
 }

@@ -28,6 +28,7 @@ struct Settings {
     preset: String,
     net: Option<String>,
     hidden: Option<Vec<usize>>,
+    pca: Option<usize>,
     dim: usize,
     k: Option<usize>,
     knn: String,
@@ -119,6 +120,9 @@ impl Settings {
                 ))
             }
         };
+        if self.pca.is_some() {
+            preset.set_pca(&mut o, self.pca, data.dim());
+        }
         let t = &mut o.train;
         t.batch = self.batch.unwrap_or(t.batch);
         t.lr = self.lr.unwrap_or(t.lr);

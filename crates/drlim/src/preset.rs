@@ -14,11 +14,13 @@ use crate::train::{LossKind, Negatives, OptimizerKind, TrainConfig};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Preset {
     /// Settings for data nobody tuned for, from the number of samples and their dimension: a
-    /// three-layer MLP 256 wide, the 15 nearest neighbours with UMAP's fuzzy weights, every
-    /// other sample of a batch a non-neighbour under t-SimCNE's Cauchy InfoNCE, inputs centred
-    /// and scaled as a whole, noise and feature dropout on every arm ([`auto_augmentation`]),
-    /// a learning rate from the dimension ([`auto_lr`]) falling to a tenth, and as many epochs
-    /// as make about [`AUTO_STEPS`] steps.
+    /// three-layer MLP 128 wide whose first layer trains on the top 30 principal components
+    /// of wider samples ([`AUTO_PCA`], folded back afterwards), the 15 nearest neighbours with
+    /// UMAP's fuzzy weights, every other sample of a batch a non-neighbour under t-SimCNE's
+    /// Cauchy InfoNCE, inputs centred and scaled as a whole, noise and feature dropout on every
+    /// arm ([`auto_augmentation`]), a learning rate from the first layer's width
+    /// ([`auto_lr`]) falling to a tenth over 24 epochs, fewer on small and large data sets
+    /// ([`auto_epochs`]).
     #[default]
     Auto,
     /// The paper's settings: its convnet, 5 Euclidean neighbours, one random non-neighbour
@@ -27,15 +29,19 @@ pub enum Preset {
     Paper,
 }
 
-/// The SGD steps that [`Preset::Auto`] aims at (its epochs are this many steps' worth of pairs,
-/// within [`AUTO_EPOCHS`]: a few hundred samples take 200 epochs of a step or two).
-pub const AUTO_STEPS: usize = 1500;
+/// Above this many samples [`Preset::Auto`] trains fewer epochs ([`auto_epochs`]).
+pub const AUTO_MANY: usize = 10_000;
 /// The range of [`Preset::Auto`]'s epochs.
-pub const AUTO_EPOCHS: (usize, usize) = (8, 200);
+pub const AUTO_EPOCHS: (usize, usize) = (8, 24);
+/// [`Preset::Auto`]'s epochs on a few hundred samples ([`auto_epochs`]).
+pub const AUTO_EPOCHS_SMALL: usize = 12;
+/// Principal components [`Preset::Auto`]'s first layer is trained on, for samples of more
+/// values ([`FitOptions::pca`]).
+pub const AUTO_PCA: usize = 30;
 /// Nearest neighbours per sample in [`Preset::Auto`].
 pub const AUTO_K: usize = 15;
 /// Hidden widths of [`Preset::Auto`]'s three-layer MLP.
-pub const AUTO_WIDTH: usize = 256;
+pub const AUTO_WIDTH: usize = 128;
 /// Pairs per step in [`Preset::Auto`].
 pub const AUTO_BATCH: usize = 256;
 
@@ -72,6 +78,20 @@ impl Preset {
             Preset::Auto => auto(n, shape.iter().product()),
         }
     }
+
+    /// Sets `options`' PCA front for samples of `dim` values (none or 0: no front); under
+    /// [`Preset::Auto`] the learning rate follows the width the first layer then sees.
+    pub fn set_pca(&self, options: &mut FitOptions, pca: Option<usize>, dim: usize) {
+        options.pca = pca.filter(|&c| c > 0);
+        if *self == Preset::Auto {
+            options.train.lr = auto_lr(front_width(options.pca, dim));
+        }
+    }
+}
+
+/// The values per sample the first layer sees: `dim`, or fewer with a PCA front.
+fn front_width(pca: Option<usize>, dim: usize) -> usize {
+    pca.map_or(dim, |c| c.min(dim))
 }
 
 impl Preset {
@@ -105,9 +125,9 @@ fn auto_lr_decay(epochs: usize) -> f64 {
     0.1f64.powf(1.0 / (epochs.max(2) - 1) as f64)
 }
 
-/// [`Preset::Auto`]'s learning rate for samples of `dim` values: 0.2 up to 64 values, falling
-/// as 1/√dim above (the first layer's steps grow with the inputs' squared length, which the
-/// `global` normalisation makes about `dim`).
+/// [`Preset::Auto`]'s learning rate for a first layer over `dim` values: 0.2 up to 64 values,
+/// falling as 1/√dim above (the first layer's steps grow with the inputs' squared length,
+/// which the `global` normalisation and the PCA front make about `dim`).
 pub fn auto_lr(dim: usize) -> f64 {
     0.2 * (64.0 / dim.max(1) as f64).sqrt().min(1.0)
 }
@@ -130,7 +150,7 @@ fn auto(n: usize, dim: usize) -> FitOptions {
     let width = AUTO_WIDTH;
     // fewer than 16 samples: each is a neighbour of every other
     let k = AUTO_K.min(n.saturating_sub(1)).max(1);
-    let epochs = auto_epochs(n, k, AUTO_BATCH);
+    let epochs = auto_epochs(n);
     FitOptions {
         net: NetKind::Mlp {
             hidden: vec![width; 3],
@@ -141,10 +161,11 @@ fn auto(n: usize, dim: usize) -> FitOptions {
         knn_weights: KnnWeights::Fuzzy,
         metric: Metric::Euclidean,
         normalise: NormaliseMode::Global,
+        pca: Some(AUTO_PCA),
         train: TrainConfig {
             epochs,
             batch: AUTO_BATCH,
-            lr: auto_lr(dim),
+            lr: auto_lr(front_width(Some(AUTO_PCA), dim)),
             // the learning rate falls to a tenth by the last epoch
             lr_decay: auto_lr_decay(epochs),
             momentum: 0.9,
@@ -157,12 +178,16 @@ fn auto(n: usize, dim: usize) -> FitOptions {
     }
 }
 
-/// Epochs that make about [`AUTO_STEPS`] steps of `batch` pairs when each epoch holds the
-/// neighbour pairs of `n` samples with `k` neighbours each (about 0.7·n·k once symmetrised).
-pub fn auto_epochs(n: usize, k: usize, batch: usize) -> usize {
-    let pairs = (0.7 * (n * k.min(n.saturating_sub(1))) as f64).max(1.0);
-    let epochs = (AUTO_STEPS * batch) as f64 / pairs;
-    (epochs.ceil() as usize).clamp(AUTO_EPOCHS.0, AUTO_EPOCHS.1)
+/// [`Preset::Auto`]'s epochs for `n` samples: [`AUTO_EPOCHS`]`.1` up to [`AUTO_MANY`] samples
+/// and `.0` above, as UMAP takes 500 epochs up to 10,000 samples and 200 above; below 2,000
+/// samples one per 80 samples, but at least [`AUTO_EPOCHS_SMALL`] (UMAP's time per sample
+/// falls there too).
+pub fn auto_epochs(n: usize) -> usize {
+    if n > AUTO_MANY {
+        AUTO_EPOCHS.0
+    } else {
+        (n / 80).clamp(AUTO_EPOCHS_SMALL, AUTO_EPOCHS.1)
+    }
 }
 
 #[cfg(test)]
@@ -192,11 +217,11 @@ mod tests {
 
     #[test]
     fn auto_epochs_fall_with_the_samples_within_their_range() {
-        let few = auto_epochs(500, 15, 256);
-        let many = auto_epochs(20_000, 15, 256);
-        assert!(few > many, "{few} {many}");
-        assert_eq!(auto_epochs(10, 15, 256), AUTO_EPOCHS.1);
-        assert_eq!(auto_epochs(10_000_000, 15, 256), AUTO_EPOCHS.0);
+        assert_eq!(auto_epochs(10), AUTO_EPOCHS_SMALL);
+        assert_eq!(auto_epochs(1_200), 15);
+        assert_eq!(auto_epochs(3_000), AUTO_EPOCHS.1);
+        assert_eq!(auto_epochs(AUTO_MANY), AUTO_EPOCHS.1);
+        assert_eq!(auto_epochs(AUTO_MANY + 1), AUTO_EPOCHS.0);
         let o = Preset::Auto.options(1000, &[50]);
         o.train.validate().unwrap();
         let last = o.train.lr_at(o.train.epochs);

@@ -77,7 +77,10 @@ pub fn run(a: FitArgs, device: &Device) -> Result<ExitCode> {
         ),
     );
     let options = fit_options(&a, &data, a.neighbours == [SourceArg::Knn])?;
-    say(quiet, settings_line(a.train.preset.into(), &options));
+    say(
+        quiet,
+        settings_line(a.train.preset.into(), &options, data.dim()),
+    );
     if let Some(aug) = &options.train.augment {
         let t = &options.train;
         let fall = if t.augment_final < 1.0 {
@@ -292,18 +295,24 @@ fn fit_sample(m: usize, n: usize, seed: u64, data: &Path) -> Result<Vec<usize>> 
     Ok(idx)
 }
 
-/// One line saying which settings train: the preset, and what it and the flags made of it.
-fn settings_line(preset: drlim::Preset, o: &drlim::FitOptions) -> String {
+/// One line saying which settings train: the preset, and what it and the flags made of it
+/// for samples of `dim` values.
+fn settings_line(preset: drlim::Preset, o: &drlim::FitOptions, dim: usize) -> String {
     let net = match &o.net {
         drlim::NetKind::Conv => "the paper's convnet".to_string(),
-        drlim::NetKind::Mlp { hidden } => format!(
-            "MLP {}",
-            hidden
-                .iter()
-                .map(|h| h.to_string())
-                .collect::<Vec<_>>()
-                .join("-")
-        ),
+        drlim::NetKind::Mlp { hidden } => {
+            format!(
+                "MLP {}",
+                hidden
+                    .iter()
+                    .map(|h| h.to_string())
+                    .collect::<Vec<_>>()
+                    .join("-")
+            ) + &match o.pca {
+                Some(c) if c < dim => format!(" on {c} principal components"),
+                _ => String::new(),
+            }
+        }
     };
     let t = &o.train;
     format!(

@@ -64,6 +64,9 @@ pub(crate) fn fit_options(
     };
     o.metric = t.metric.into();
     o.normalise = a.normalise.map_or(o.normalise, Into::into);
+    if a.pca.is_some() {
+        preset.set_pca(&mut o, a.pca, data.dim());
+    }
     let r = &mut o.train;
     r.batch = t.batch.unwrap_or(r.batch);
     r.lr = t.lr.unwrap_or(r.lr);
