@@ -1,14 +1,18 @@
 //! `drlim export`: the ONNX graph maps raw samples exactly as `drlim embed` does, checked in
-//! tract (a Rust ONNX runtime; ONNX Runtime is checked by the Python package's tests), and
-//! its bad inputs fail cleanly.
+//! tract (a Rust ONNX runtime, with the `onnx-check` feature: `cargo test --release -p
+//! drlim-cli --features onnx-check --test onnx_export`, which CI runs; ONNX Runtime is checked
+//! by the Python package's tests), and its bad inputs fail cleanly (always).
 
 mod common;
 
+#[cfg(feature = "onnx-check")]
 use std::path::Path;
 
 use common::*;
+#[cfg(feature = "onnx-check")]
 use tract_onnx::prelude::*;
 
+#[cfg(feature = "onnx-check")]
 /// Runs the ONNX file on `values` (samples of `shape`) in tract: n × d coordinates.
 fn tract_embed(onnx: &Path, values: Vec<f32>, shape: &[usize]) -> (Vec<usize>, Vec<f32>) {
     let model = tract_onnx::onnx()
@@ -24,6 +28,7 @@ fn tract_embed(onnx: &Path, values: Vec<f32>, shape: &[usize]) -> (Vec<usize>, V
     (view.shape().to_vec(), view.iter().copied().collect())
 }
 
+#[cfg(feature = "onnx-check")]
 /// Asserts `a` equals `b` to 1e-5 (relative above 1).
 fn assert_close(a: &[f32], b: &[f32], what: &str) {
     assert_eq!(a.len(), b.len(), "{what}");
@@ -35,6 +40,7 @@ fn assert_close(a: &[f32], b: &[f32], what: &str) {
     }
 }
 
+#[cfg(feature = "onnx-check")]
 /// Exports model `M` in `d`, embeds `data` (of `n` samples of `shape`, values `values`) with
 /// `drlim embed`, and compares with tract on the whole file and on batches of one and 7.
 fn check_export(d: &Path, data: &str, n: usize, shape: &[usize], values: &[f32]) {
@@ -64,6 +70,7 @@ fn check_export(d: &Path, data: &str, n: usize, shape: &[usize], values: &[f32])
     }
 }
 
+#[cfg(feature = "onnx-check")]
 #[test]
 fn onnx_of_the_convnet_maps_raw_pixels_like_drlim_embed_in_tract() {
     let dir = tempfile::tempdir().unwrap();
@@ -77,6 +84,7 @@ fn onnx_of_the_convnet_maps_raw_pixels_like_drlim_embed_in_tract() {
     check_export(d, "test.npy", 60, &[28, 28], &values);
 }
 
+#[cfg(feature = "onnx-check")]
 #[test]
 fn onnx_of_a_standardised_mlp_maps_raw_vectors_like_drlim_embed_in_tract() {
     let dir = tempfile::tempdir().unwrap();
