@@ -1,7 +1,8 @@
 //! `drlim export`: the ONNX graph maps raw samples exactly as `drlim embed` does, checked in
-//! tract (a Rust ONNX runtime, with the `onnx-check` feature: `cargo test --release -p
-//! drlim-cli --features onnx-check --test onnx_export`, which CI runs; ONNX Runtime is checked
-//! by the Python package's tests), and its bad inputs fail cleanly (always).
+//! tract (a Rust ONNX runtime, with the `onnx-check` feature: `cargo test --release
+//! --workspace --features drlim-cli/onnx-check --test onnx_export`, which CI runs, the whole
+//! workspace selected so that the build shares the test command's dependencies; ONNX Runtime
+//! is checked by the Python package's tests), and its bad inputs fail cleanly (always).
 
 mod common;
 
