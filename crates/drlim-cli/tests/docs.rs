@@ -8,6 +8,17 @@ use std::collections::BTreeSet;
 
 use common::ok;
 
+/// The flag at the start of `text` (`--flag…` up to the first character that cannot be in a
+/// flag's name), if it starts with one.
+fn leading_flag(text: &str) -> Option<String> {
+    let name: String = text
+        .strip_prefix("--")?
+        .chars()
+        .take_while(|c| c.is_ascii_lowercase() || *c == '-')
+        .collect();
+    (!name.is_empty()).then(|| format!("--{name}"))
+}
+
 /// The long flags of a `--help` text's option lines (`  -q, --quiet …`, `      --data <DATA>`).
 fn help_flags(help: &str) -> BTreeSet<String> {
     help.lines()
@@ -17,12 +28,7 @@ fn help_flags(help: &str) -> BTreeSet<String> {
                 .strip_prefix("-")
                 .filter(|r| r.len() > 3 && &r[1..3] == ", ")
                 .map_or(t, |r| &r[3..]);
-            let flag = t.strip_prefix("--")?;
-            let name: String = flag
-                .chars()
-                .take_while(|c| c.is_ascii_lowercase() || *c == '-')
-                .collect();
-            (!name.is_empty()).then(|| format!("--{name}"))
+            leading_flag(t)
         })
         .collect()
 }
@@ -32,14 +38,7 @@ fn page_flags(page: &str) -> BTreeSet<String> {
     page.split('`')
         .skip(1)
         .step_by(2)
-        .filter_map(|code| {
-            let flag = code.strip_prefix("--")?;
-            let name: String = flag
-                .chars()
-                .take_while(|c| c.is_ascii_lowercase() || *c == '-')
-                .collect();
-            (!name.is_empty()).then(|| format!("--{name}"))
-        })
+        .filter_map(leading_flag)
         .collect()
 }
 

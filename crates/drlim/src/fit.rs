@@ -95,6 +95,21 @@ pub struct FitOptions {
     pub train: TrainConfig,
 }
 
+impl FitOptions {
+    /// The principal components the first layer trains on for samples of `input_dim` values,
+    /// if the PCA front applies: `pca` asks for fewer than that, the net is an MLP, and no
+    /// declared transformation moves pixels (those need the image, not its coordinates).
+    pub fn front_components(&self, input_dim: usize) -> Option<usize> {
+        let geometric = self
+            .train
+            .augment
+            .as_ref()
+            .is_some_and(|a| a.is_geometric());
+        let mlp = matches!(self.net, NetKind::Mlp { .. });
+        self.pca.filter(|&c| c < input_dim && mlp && !geometric)
+    }
+}
+
 impl Default for FitOptions {
     fn default() -> Self {
         Self {
@@ -205,18 +220,8 @@ pub fn fit_with(
     let graph = source.graph(&Points::new(&prepared.normalised, data.dim()))?;
     let graph_seconds = t0.elapsed().as_secs_f64();
     observer.on_graph(graph.len(), &source.describe(), graph_seconds);
-    let (mut template, inputs) = prepared.finish(data, options, source, &graph);
-    let (front, inputs) = Front::new(&mut template, inputs, options);
-    let mut folding = front.observer(observer);
-    let trained = train(
-        &template,
-        &inputs,
-        &graph,
-        &options.train,
-        device,
-        &mut folding,
-    )?;
-    Ok(Fitted::new(front.trained(trained), graph, graph_seconds))
+    let trained = prepared.train(data, options, source, &graph, device, observer, None)?;
+    Ok(Fitted::new(trained, graph, graph_seconds))
 }
 
 /// Goes on with a fit of `data` from `checkpoint` (written while fitting the same data with
@@ -246,19 +251,16 @@ pub fn fit_resume(
     }
     let described = format!("{} (the checkpoint's graph)", source.describe());
     observer.on_graph(graph.len(), &described, 0.0);
-    let (mut template, inputs) = prepared.finish(data, options, source, &graph);
-    let (front, inputs) = Front::new(&mut template, inputs, options);
-    let mut folding = front.observer(observer);
-    let trained = resume(
-        &template,
-        &inputs,
+    let trained = prepared.train(
+        data,
+        options,
+        source,
         &graph,
-        &options.train,
         device,
-        &mut folding,
-        checkpoint,
+        observer,
+        Some(checkpoint),
     )?;
-    Ok(Fitted::new(front.trained(trained), graph, 0.0))
+    Ok(Fitted::new(trained, graph, 0.0))
 }
 
 impl Fitted {
@@ -321,6 +323,44 @@ impl Prepared {
             input,
             normalised,
         })
+    }
+
+    /// Trains on `graph` (from `checkpoint` if given) through the PCA front where it applies:
+    /// the one path of [`fit_with`] and [`fit_resume`].
+    #[allow(clippy::too_many_arguments)]
+    fn train(
+        self,
+        data: &Dataset,
+        options: &FitOptions,
+        source: &dyn NeighbourSource,
+        graph: &NeighbourGraph,
+        device: &Device,
+        observer: &mut dyn TrainObserver,
+        checkpoint: Option<Checkpoint>,
+    ) -> Result<Trained> {
+        let (mut template, inputs) = self.finish(data, options, source, graph);
+        let (front, inputs) = Front::new(&mut template, inputs, options);
+        let mut folding = front.observer(observer);
+        let trained = match checkpoint {
+            None => train(
+                &template,
+                &inputs,
+                graph,
+                &options.train,
+                device,
+                &mut folding,
+            ),
+            Some(c) => resume(
+                &template,
+                &inputs,
+                graph,
+                &options.train,
+                device,
+                &mut folding,
+                c,
+            ),
+        }?;
+        Ok(front.trained(trained))
     }
 
     /// The model's config before training, and the network's rows (the graph's normalised

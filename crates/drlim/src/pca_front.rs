@@ -12,7 +12,7 @@ use burn::module::Module;
 use burn::tensor::Device;
 
 use crate::data::Projection;
-use crate::fit::{FitOptions, NetKind};
+use crate::fit::FitOptions;
 use crate::mapping::Model;
 use crate::model::{Architecture, ModelConfig, Net};
 use crate::neighbours::NeighbourGraph;
@@ -26,37 +26,27 @@ pub(crate) struct Front {
 
 impl Front {
     /// Projects the training `inputs` (`n × dim`, normalised) and narrows `template`'s first
-    /// layer when `options` asks for a PCA front that applies: an MLP, fewer components than
-    /// values per sample, and no augmentation that moves pixels.
+    /// layer when the PCA front applies ([`FitOptions::front_components`]).
     pub fn new(
         template: &mut ModelConfig,
         inputs: Vec<f32>,
         options: &FitOptions,
     ) -> (Self, Vec<f32>) {
-        let off = (Front { projection: None }, inputs);
-        let Some(components) = options.pca else {
-            return off;
-        };
         let Architecture::Mlp {
             input_dim,
             hidden,
             dim,
         } = template.architecture.clone()
         else {
-            return off;
+            return (Front { projection: None }, inputs);
         };
-        let geometric = options
-            .train
-            .augment
-            .as_ref()
-            .is_some_and(|a| a.is_geometric());
-        if !matches!(options.net, NetKind::Mlp { .. }) || components >= input_dim || geometric {
-            return off;
-        }
+        let Some(components) = options.front_components(input_dim) else {
+            return (Front { projection: None }, inputs);
+        };
         let threads = rayon::current_num_threads();
         let projection =
-            Projection::fit(&off.1, input_dim, components, options.train.seed, threads);
-        let projected = projection.project(&off.1, threads);
+            Projection::fit(&inputs, input_dim, components, options.train.seed, threads);
+        let projected = projection.project(&inputs, threads);
         let full = template.architecture.clone();
         template.architecture = Architecture::Mlp {
             input_dim: projection.components,

@@ -308,10 +308,9 @@ fn settings_line(preset: drlim::Preset, o: &drlim::FitOptions, dim: usize) -> St
                     .map(|h| h.to_string())
                     .collect::<Vec<_>>()
                     .join("-")
-            ) + &match o.pca {
-                Some(c) if c < dim => format!(" on {c} principal components"),
-                _ => String::new(),
-            }
+            ) + &o
+                .front_components(dim)
+                .map_or(String::new(), |c| format!(" on {c} principal components"))
         }
     };
     let t = &o.train;

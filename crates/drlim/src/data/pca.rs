@@ -43,15 +43,18 @@ impl Projection {
         let mut z: Vec<f32> = (0..dim * l).map(|_| gaussian(&mut rng)).collect();
         orthonormalise(&mut z, dim, l);
         let mut y = vec![0f32; m * l];
-        for _ in 0..POWER_ITERATIONS {
+        let a_times = |z: &[f32], y: &mut [f32]| {
             matmul(
                 [m, l, dim],
                 Mat::rm(&a, dim),
-                Mat::rm(&z, l),
-                &mut y,
+                Mat::rm(z, l),
+                y,
                 false,
                 threads,
-            );
+            )
+        };
+        for _ in 0..POWER_ITERATIONS {
+            a_times(&z, &mut y);
             orthonormalise(&mut y, m, l);
             matmul(
                 [dim, l, m],
@@ -64,14 +67,7 @@ impl Projection {
             orthonormalise(&mut z, dim, l);
         }
         // Rayleigh–Ritz: the eigenvectors of zᵀ·aᵀa·z order the directions within the span
-        matmul(
-            [m, l, dim],
-            Mat::rm(&a, dim),
-            Mat::rm(&z, l),
-            &mut y,
-            false,
-            threads,
-        );
+        a_times(&z, &mut y);
         let gram = gram(&y, m, l);
         let (values, vectors) = symmetric_eigen(gram, l);
         let mut order: Vec<usize> = (0..l).collect();
