@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -78,8 +79,8 @@ def make_files(where: Path, drlim: Path):
     np.save(where / "embeddings.npy", emb / np.linalg.norm(emb, axis=1, keepdims=True))
     subprocess.run([str(drlim), "render", "airplane", "--out", str(where / "airplane")],
                    check=True, stdout=subprocess.DEVNULL)
-    (where / "views.npy").symlink_to(where / "airplane" / "images.npy")
-    (where / "poses.csv").symlink_to(where / "airplane" / "metadata.csv")
+    (where / "views.npy").symlink_to(Path("airplane") / "images.npy")
+    (where / "poses.csv").symlink_to(Path("airplane") / "metadata.csv")
 
 
 def doc_test_lines(path: Path) -> str:
@@ -106,13 +107,18 @@ def doctests(page: Path) -> list[str]:
     return failures
 
 
-def run(page: Path, bindir: Path, keep: bool) -> list[str]:
+def run(page: Path, bindir: Path, keep: bool, fixtures: dict) -> list[str]:
+    """Runs `page`'s blocks in a scratch copy of the fixtures (made once, on the first page
+    that needs them, in `fixtures["dir"]`)."""
     failures = doctests(page)
     todo = [b for b in blocks(page) if b[1] in ("sh", "bash", "python")]
     if not todo:
         return failures
-    scratch = Path(tempfile.mkdtemp(prefix="drlim-examples-"))
-    make_files(scratch, bindir / "drlim")
+    if "dir" not in fixtures:
+        fixtures["dir"] = Path(tempfile.mkdtemp(prefix="drlim-example-files-"))
+        make_files(fixtures["dir"], bindir / "drlim")
+    scratch = Path(tempfile.mkdtemp(prefix="drlim-examples-")) / "page"
+    shutil.copytree(fixtures["dir"], scratch, symlinks=True)
     env = dict(os.environ, PATH=f"{bindir}{os.pathsep}{os.environ['PATH']}", MPLBACKEND="Agg")
     for line, lang, directive, code in todo:
         where = f"{page.relative_to(ROOT)}:{line}"
@@ -131,7 +137,7 @@ def run(page: Path, bindir: Path, keep: bool) -> list[str]:
     if keep:
         print(f"  (files of {page.name} kept in {scratch})")
     else:
-        subprocess.run(["rm", "-rf", str(scratch)])
+        shutil.rmtree(scratch.parent)
     return failures
 
 
@@ -141,9 +147,11 @@ def main() -> int:
     p.add_argument("--bin", type=Path, default=ROOT / "target" / "release")
     p.add_argument("--keep", action="store_true", help="keep the scratch directories")
     args = p.parse_args()
-    failures = []
+    failures, fixtures = [], {}
     for page in args.pages:
-        failures += run(page.resolve(), args.bin.resolve(), args.keep)
+        failures += run(page.resolve(), args.bin.resolve(), args.keep, fixtures)
+    if "dir" in fixtures:
+        shutil.rmtree(fixtures["dir"])
     print(f"examples: {'FAILED: ' + ', '.join(failures) if failures else 'all ran'}")
     return 1 if failures else 0
 
