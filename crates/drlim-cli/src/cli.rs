@@ -421,8 +421,8 @@ pub struct FitArgs {
     /// Training data: MNIST IDX (.gz or raw), NPY (u8/f32/f64; n×28×28, n×1×28×28 or n×D) or CSV.
     #[arg(long)]
     pub data: PathBuf,
-    /// Optional labels (IDX, NPY or one-column CSV), used only to report the training map's
-    /// leave-one-out k-NN accuracy.
+    /// Labels (IDX, NPY or one-column CSV): the neighbours of `--neighbours labels`, and the
+    /// training map's leave-one-out k-NN accuracy in the report.
     #[arg(long)]
     pub labels: Option<PathBuf>,
     /// The network G_W [auto: mlp; paper: conv].
