@@ -77,7 +77,10 @@ fn every_commands_flags_are_on_its_guide_page() {
     let global = help_flags(&top);
     let mut missing = Vec::new();
     for (command, page) in PAGES {
-        assert!(top.contains(&format!("  {command} ")), "no `{command}` in drlim --help");
+        assert!(
+            top.contains(&format!("  {command} ")),
+            "no `{command}` in drlim --help"
+        );
         let on_page = named_flags(&guide(page));
         let help = help_flags(&ok(dir.path(), &[command, "--help"]));
         assert!(help.len() > 2, "{command}: {help:?}");
@@ -87,7 +90,10 @@ fn every_commands_flags_are_on_its_guide_page() {
                 .map(|f| format!("{command} {f} (docs/guide/{page})")),
         );
     }
-    assert!(missing.is_empty(), "flags missing from the guide: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "flags missing from the guide: {missing:?}"
+    );
 }
 
 #[test]
