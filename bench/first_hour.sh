@@ -6,6 +6,8 @@ set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 dir="$(mktemp -d)/drlim"
 git clone -q "$repo" "$dir"
+# the tests read ../shared (the MNIST digits), as CI's clone has it beside it
+ln -s "$(cd "$repo/../shared" && pwd)" "$(dirname "$dir")/shared"
 cd "$dir"
 git checkout -q "${1:-HEAD}"
 export CARGO_TARGET_DIR="$dir/target"

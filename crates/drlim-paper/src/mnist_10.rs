@@ -317,9 +317,9 @@ mod tests {
         s.train = keep(&s.train, &mut s.train_labels, 1500);
         s.test = keep(&s.test, &mut s.test_labels, 600);
         let mut paper = super::paper_options();
-        paper.train.epochs = 10;
+        paper.train.epochs = 5;
         let mut inv = super::invariance_options();
-        inv.train.epochs = 10;
+        inv.train.epochs = 5;
         let dir = tempfile::tempdir().unwrap();
         let r = super::run(
             &s,
