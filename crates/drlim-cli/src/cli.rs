@@ -143,12 +143,14 @@ pub enum SourceArg {
 /// Nearest-neighbour search choice.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KnnArg {
-    /// Exact search up to 50,000 samples, HNSW above.
+    /// Exact search up to 50,000 samples, NN-descent above.
     Auto,
     /// Exact search.
     Exact,
     /// Approximate search with an HNSW index.
     Hnsw,
+    /// Approximate search by NN-descent (UMAP's), reproducible for a seed.
+    Nndescent,
     /// Exact search under the declared invariances of --augment (images): the distance to a
     /// sample is the smallest to it or to its copies shifted by one pixel or rotated.
     Invariant,
@@ -160,6 +162,7 @@ impl From<KnnArg> for drlim::KnnMethod {
             KnnArg::Auto => drlim::KnnMethod::Auto,
             KnnArg::Exact => drlim::KnnMethod::Exact,
             KnnArg::Hnsw => drlim::KnnMethod::Hnsw,
+            KnnArg::Nndescent => drlim::KnnMethod::NnDescent,
             KnnArg::Invariant => drlim::KnnMethod::Invariant,
         }
     }
@@ -335,8 +338,9 @@ pub struct TrainArgs {
     /// applies the same to every sample it maps.
     #[arg(long, value_enum, default_value_t = MetricArg::Euclidean)]
     pub metric: MetricArg,
-    /// `auto` (exact up to 50,000 samples, hnsw above), `exact` (blocked GEMM distances: grows
-    /// with n², reproducible bit for bit), `hnsw` (approximate, for large data; the index is
+    /// `auto` (exact up to 50,000 samples, nndescent above), `exact` (blocked GEMM distances:
+    /// grows with n², reproducible bit for bit), `nndescent` (approximate, UMAP's method: about
+    /// n log n, the same graph for a seed on any thread count), `hnsw` (approximate; the index is
     /// built in parallel, so the graph may differ slightly between runs), or `invariant` (exact,
     /// under the shifts and rotations declared with --augment).
     #[arg(long, value_enum, default_value_t = KnnArg::Auto)]
@@ -747,6 +751,17 @@ pub struct BenchArgs {
     /// shifted copies beyond that), comma-separated.
     #[arg(long, value_delimiter = ',')]
     pub knn: Vec<usize>,
+    /// Build the k-NN graph of the samples in FILE (IDX, NPY or CSV; u8 values ÷ 255) with each
+    /// of --graph-methods, and report each build's time, its recall@k over 2,000 random samples
+    /// against exact search, and the peak memory after it.
+    #[arg(long, value_name = "FILE")]
+    pub knn_data: Option<PathBuf>,
+    /// Neighbours per sample for --knn-data.
+    #[arg(long, default_value_t = 5)]
+    pub k: usize,
+    /// Graph builders for --knn-data, in this order, comma-separated: `nndescent`, `hnsw`.
+    #[arg(long, value_delimiter = ',', default_value = "nndescent")]
+    pub graph_methods: Vec<String>,
 }
 
 /// The experiments' names, each with its one-line description, from the registry.

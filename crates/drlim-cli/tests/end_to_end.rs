@@ -262,6 +262,69 @@ fn approximate_neighbours_with_hnsw() {
     );
 }
 
+#[test]
+fn nndescent_neighbours_are_the_same_on_any_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_digits(d, "train", 400, 0);
+    let graph = |threads: &str, out: &str| {
+        let args = ["--knn", "nndescent", "--graph-out", out, "--seed", "3"];
+        let mut all = vec!["--threads", threads];
+        all.extend([
+            "fit",
+            "--preset",
+            "paper",
+            "--data",
+            "train.npy",
+            "--model-out",
+            "M",
+        ]);
+        all.extend(["--epochs", "1", "--quiet"]);
+        all.extend(args);
+        ok(d, &all);
+        std::fs::read(d.join(out)).unwrap()
+    };
+    let one = graph("1", "g1.csv");
+    assert_eq!(
+        one,
+        graph("2", "g2.csv"),
+        "--threads 1 and 2 gave different graphs"
+    );
+    let cfg: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("M/config.json")).unwrap()).unwrap();
+    let described = cfg["training"]["neighbours"].as_str().unwrap();
+    assert!(described.starts_with("nndescent-knn(k=5"), "{cfg}");
+    // most of the exact graph's pairs are found
+    ok(
+        d,
+        &[
+            "fit",
+            "--preset",
+            "paper",
+            "--data",
+            "train.npy",
+            "--model-out",
+            "E",
+            "--epochs",
+            "1",
+            "--quiet",
+            "--knn",
+            "exact",
+            "--graph-out",
+            "exact.csv",
+        ],
+    );
+    let pairs = |f: &str| -> std::collections::HashSet<(u32, u32)> {
+        graph_rows(&d.join(f))
+            .into_iter()
+            .map(|(i, j, _)| (i, j))
+            .collect()
+    };
+    let (exact, found) = (pairs("exact.csv"), pairs("g1.csv"));
+    let shared = exact.intersection(&found).count() as f64 / exact.len() as f64;
+    assert!(shared >= 0.95, "{shared}");
+}
+
 /// The rows of a `--graph-out` CSV: two indices, and a weight where there is a third column.
 fn graph_rows(path: &std::path::Path) -> Vec<(u32, u32, Option<f32>)> {
     std::fs::read_to_string(path)

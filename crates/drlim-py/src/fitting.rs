@@ -89,8 +89,15 @@ impl Settings {
             "auto" => KnnMethod::Auto,
             "exact" => KnnMethod::Exact,
             "hnsw" => KnnMethod::Hnsw,
+            "nndescent" => KnnMethod::NnDescent,
             "invariant" => KnnMethod::Invariant,
-            v => return Err(bad("knn", v, "'auto', 'exact', 'hnsw', 'invariant'")),
+            v => {
+                return Err(bad(
+                    "knn",
+                    v,
+                    "'auto', 'exact', 'hnsw', 'nndescent', 'invariant'",
+                ))
+            }
         };
         o.knn_weights = match self.knn_weights.as_deref() {
             None if self.neighbours == ["knn"] => o.knn_weights,

@@ -11,7 +11,7 @@ use crate::model::{input_image, Architecture, InputSpec, ModelConfig};
 #[cfg(feature = "hnsw")]
 use crate::neighbours::HnswKnnSource;
 use crate::neighbours::{
-    FuzzyWeights, InvariantKnnSource, KnnSource, NeighbourGraph, NeighbourSource,
+    FuzzyWeights, InvariantKnnSource, KnnSource, NeighbourGraph, NeighbourSource, NnDescentSource,
 };
 use crate::pca_front::Front;
 use crate::points::Points;
@@ -34,9 +34,8 @@ pub enum NetKind {
 /// How the k nearest neighbours are found.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum KnnMethod {
-    /// Exact up to [`AUTO_HNSW_ABOVE`] samples, HNSW above (where the `hnsw` feature is on):
-    /// the two take the same time at about 30,000 784-pixel digits on 2 cores, and HNSW's
-    /// recall@5 there is 0.997 (BENCHMARKS.md, "A million points").
+    /// Exact up to [`AUTO_APPROXIMATE_ABOVE`] samples, NN-descent above (BENCHMARKS.md, "The
+    /// neighbour graph").
     #[default]
     Auto,
     /// Exact, by blocked GEMM distances.
@@ -44,6 +43,9 @@ pub enum KnnMethod {
     /// Approximate, with an HNSW index (for large n; not bit-for-bit reproducible). Needs the
     /// `hnsw` feature (on by default).
     Hnsw,
+    /// Approximate, by NN-descent from random projection trees (UMAP's method;
+    /// [`NnDescentSource`]): reproducible for a seed whatever the thread count.
+    NnDescent,
     /// Exact, under the declared invariances of `TrainConfig::augment` (images): the distance
     /// to a sample is the smallest distance to it or to its copies shifted by one pixel or
     /// rotated by the declared angle ([`InvariantKnnSource`]).
@@ -62,10 +64,11 @@ pub enum KnnWeights {
     Fuzzy,
 }
 
-/// Above this many samples [`KnnMethod::Auto`] builds the graph with HNSW: exact search grows
-/// with n² (13 s for 30,000 digits, an estimated 4 hours for 1,000,000 on 2 cores), HNSW with
-/// about n log n. Below it the exact graph, reproducible bit for bit, costs under a minute.
-pub const AUTO_HNSW_ABOVE: usize = 50_000;
+/// Above this many samples [`KnnMethod::Auto`] builds the graph by NN-descent: exact search
+/// grows with n² (13 s for 30,000 digits, an estimated 4 hours for 1,000,000 on 2 cores),
+/// NN-descent with about n log n. Below it the exact graph, the same on every machine, costs
+/// under a minute.
+pub const AUTO_APPROXIMATE_ABOVE: usize = 50_000;
 
 /// Everything `fit` needs besides the data.
 #[derive(Clone, Debug)]
@@ -171,12 +174,15 @@ pub fn knn_source(data: &Dataset, options: &FitOptions) -> Result<Box<dyn Neighb
 
 fn unweighted_knn_source(data: &Dataset, options: &FitOptions) -> Result<Box<dyn NeighbourSource>> {
     let method = match options.knn_method {
-        KnnMethod::Auto if data.n > AUTO_HNSW_ABOVE && cfg!(feature = "hnsw") => KnnMethod::Hnsw,
+        KnnMethod::Auto if data.n > AUTO_APPROXIMATE_ABOVE => KnnMethod::NnDescent,
         KnnMethod::Auto => KnnMethod::Exact,
         m => m,
     };
     Ok(match method {
         KnnMethod::Auto | KnnMethod::Exact => Box::new(KnnSource { k: options.k }),
+        KnnMethod::NnDescent => {
+            Box::new(NnDescentSource::new(options.k, data.n, options.train.seed))
+        }
         #[cfg(feature = "hnsw")]
         KnnMethod::Hnsw => Box::new(HnswKnnSource::new(options.k)),
         #[cfg(not(feature = "hnsw"))]
@@ -401,26 +407,22 @@ mod tests {
     }
 
     #[test]
-    fn auto_neighbours_are_exact_up_to_the_stated_size_and_hnsw_above() {
+    fn auto_neighbours_are_exact_up_to_the_stated_size_and_nndescent_above() {
         let options = FitOptions::default();
         assert_eq!(options.knn_method, KnnMethod::Auto);
         let at = |n| knn_source(&points(n), &options).unwrap().describe();
         assert!(
-            at(AUTO_HNSW_ABOVE).starts_with("knn("),
+            at(AUTO_APPROXIMATE_ABOVE).starts_with("knn("),
             "{}",
-            at(AUTO_HNSW_ABOVE)
+            at(AUTO_APPROXIMATE_ABOVE)
         );
-        let above = at(AUTO_HNSW_ABOVE + 1);
-        if cfg!(feature = "hnsw") {
-            assert!(above.starts_with("hnsw-knn("), "{above}");
-        } else {
-            assert!(above.starts_with("knn("), "{above}");
-        }
+        let above = at(AUTO_APPROXIMATE_ABOVE + 1);
+        assert!(above.starts_with("nndescent-knn("), "{above}");
         let exact = FitOptions {
             knn_method: KnnMethod::Exact,
             ..FitOptions::default()
         };
-        let big = points(AUTO_HNSW_ABOVE + 1);
+        let big = points(AUTO_APPROXIMATE_ABOVE + 1);
         assert!(knn_source(&big, &exact)
             .unwrap()
             .describe()

@@ -95,7 +95,7 @@ pub use data::Dataset;
 pub use error::{Error, Result};
 pub use fit::{
     fit, fit_resume, fit_with, knn_source, FitOptions, Fitted, KnnMethod, KnnWeights, NetKind,
-    AUTO_HNSW_ABOVE,
+    AUTO_APPROXIMATE_ABOVE,
 };
 pub use mapping::Model;
 pub use preset::Preset;

@@ -73,11 +73,12 @@ class DrLIM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         image embeddings usually want) scales each sample to unit length, ``"correlation"``
         centres it on its own mean first; the fitted model does the same to every sample it
         maps, so that the map ignores what the metric ignores.
-    knn : {"auto", "exact", "hnsw", "invariant"}, default="auto"
-        How nearest neighbours are found: ``"auto"`` exactly up to 50,000 samples and with HNSW
-        above; exactly (grows with n², reproducible bit for bit); approximately with an HNSW
-        index (for large data; built in parallel, so the graph may differ slightly between
-        runs); or exactly under the shifts and rotations declared in ``augment`` (images).
+    knn : {"auto", "exact", "hnsw", "nndescent", "invariant"}, default="auto"
+        How nearest neighbours are found: ``"auto"`` exactly up to 50,000 samples and by
+        NN-descent above; exactly (grows with n², reproducible bit for bit); approximately by
+        NN-descent (UMAP's method, the same graph for a seed on any thread count); approximately
+        with an HNSW index (built in parallel, so the graph may differ slightly between runs);
+        or exactly under the shifts and rotations declared in ``augment`` (images).
     knn_weights : {"uniform", "fuzzy"}, default=None
         How the nearest-neighbour pairs weigh: every pair once per epoch (the paper's way), or
         UMAP's fuzzy memberships: each epoch draws as many pairs, each in proportion to its
@@ -490,7 +491,7 @@ class DrLIM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             "pca": _maybe(self.pca, lambda v: _count(v, "pca", 0)),
             "dim": _count(self.n_components, "n_components", 1),
             "k": _maybe(self.n_neighbors, lambda v: _count(v, "n_neighbors", 1)),
-            "knn": _choice(self.knn, "knn", ("auto", "exact", "hnsw", "invariant")),
+            "knn": _choice(self.knn, "knn", ("auto", "exact", "hnsw", "nndescent", "invariant")),
             "knn_weights": _maybe(
                 self.knn_weights, lambda v: _choice(v, "knn_weights", ("uniform", "fuzzy"))),
             "metric": _choice(self.metric, "metric", ("euclidean", "cosine", "correlation")),

@@ -89,6 +89,16 @@ pub fn knn_indices(queries: &Points, reference: &Points, k: usize, exclude_self:
     out
 }
 
+/// Fraction of the exact neighbours (`exact`, n × k) that `approx` (n × k) found.
+pub fn recall(exact: &[u32], approx: &[u32], k: usize) -> f64 {
+    let hits: usize = exact
+        .chunks_exact(k)
+        .zip(approx.chunks_exact(k))
+        .map(|(e, a)| e.iter().filter(|j| a.contains(j)).count())
+        .sum();
+    hits as f64 / exact.len().max(1) as f64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

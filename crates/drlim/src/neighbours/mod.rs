@@ -9,14 +9,16 @@ mod graph;
 mod hnsw;
 mod invariant;
 mod knn;
+mod nndescent;
 mod prior;
 
 pub use fuzzy::{fuzzy_weights, memberships, FuzzyWeights};
 pub use graph::NeighbourGraph;
 #[cfg(feature = "hnsw")]
-pub use hnsw::{hnsw_indices, recall, HnswKnnSource};
+pub use hnsw::{hnsw_indices, HnswKnnSource};
 pub use invariant::InvariantKnnSource;
-pub use knn::{knn_indices, KnnSource};
+pub use knn::{knn_indices, recall, KnnSource};
+pub use nndescent::{nndescent_indices, NnDescentSource};
 pub use prior::{GridAdjacency, GridDim, PairList, SameLabel, Temporal, TransformGroups, Union};
 
 use crate::error::Result;
