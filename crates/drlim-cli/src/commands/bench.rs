@@ -3,7 +3,8 @@
 
 use drlim::model::Architecture;
 use drlim::neighbours::{
-    hnsw_indices, knn_indices, recall, HnswKnnSource, NeighbourGraph, NeighbourSource,
+    hnsw_indices, knn_indices, nndescent_indices, recall, HnswKnnSource, NeighbourGraph,
+    NeighbourSource, NnDescentSource,
 };
 use drlim::points::Points;
 use drlim::{Error, Result};
@@ -74,6 +75,14 @@ pub fn run(a: BenchArgs) -> Result<()> {
             took.as_secs_f64(),
             graph.len()
         );
+        let source = NnDescentSource::new(5, n, 0);
+        let (approx, took) = time(|| nndescent_indices(&points, &source));
+        println!(
+            "drlim nndescent n={n} dim=784 k=5 graph_s={:.3} recall_at_5={:.4} {} threads={threads}",
+            took.as_secs_f64(),
+            recall(&exact, &approx, 5),
+            source.describe()
+        );
         if a.hnsw {
             let source = HnswKnnSource::new(5);
             let (approx, took) = time(|| hnsw_indices(&points, &source));
@@ -85,10 +94,83 @@ pub fn run(a: BenchArgs) -> Result<()> {
             );
         }
     }
+    if let Some(path) = &a.knn_data {
+        graph_bench(path, a.k, &a.graph_methods, threads)?;
+    }
     if let Some(mib) = peak_rss_mib() {
         println!("drlim peak_rss_mib={mib:.0}");
     }
     Ok(())
+}
+
+/// Times each graph builder on the samples of `path` and measures its recall@k on 2,000 random
+/// samples (seed 0) against exact search, as `../shared/peers/knn_graph_peer.py` does for
+/// pynndescent.
+fn graph_bench(path: &std::path::Path, k: usize, methods: &[String], threads: usize) -> Result<()> {
+    let mut data = drlim::data::load(path)?;
+    if data.dtype == drlim::data::SourceDtype::U8 {
+        data.values.iter_mut().for_each(|v| *v /= 255.0);
+    }
+    let (n, dim, values) = (data.n, data.dim(), data.values);
+    let points = Points::new(&values, dim);
+    let (truth, queries) = exact_sample(&points, k, 2000);
+    for method in methods {
+        let (found, took, about) = match method.as_str() {
+            "nndescent" => {
+                let s = NnDescentSource::new(k, n, 0);
+                let (f, t) = time(|| nndescent_indices(&points, &s));
+                (f, t, s.describe())
+            }
+            "hnsw" => {
+                let s = HnswKnnSource::new(k);
+                let (f, t) = time(|| hnsw_indices(&points, &s));
+                (f, t, s.describe())
+            }
+            other => {
+                return Err(Error::param(format!(
+                    "unknown graph method {other:?}: nndescent or hnsw"
+                )))
+            }
+        };
+        let approx: Vec<u32> = queries
+            .iter()
+            .flat_map(|&q| found[q * k..(q + 1) * k].to_vec())
+            .collect();
+        println!(
+            "drlim {method} n={n} dim={dim} k={k} graph_s={:.3} recall_at_{k}={:.4} peak_rss_mib={:.0} {about} threads={threads}",
+            took.as_secs_f64(),
+            recall(&truth, &approx, k),
+            peak_rss_mib().unwrap_or(f64::NAN)
+        );
+    }
+    Ok(())
+}
+
+/// The exact k nearest other points of `m` random points (seed 0), and those points.
+fn exact_sample(points: &Points, k: usize, m: usize) -> (Vec<u32>, Vec<usize>) {
+    use rand::seq::index::sample;
+    use rand::SeedableRng;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
+    let mut queries = sample(&mut rng, points.n, m.min(points.n)).into_vec();
+    queries.sort_unstable();
+    let rows: Vec<f32> = queries
+        .iter()
+        .flat_map(|&q| points.row(q).to_vec())
+        .collect();
+    let q = Points::new(&rows, points.dim);
+    let near = knn_indices(&q, points, k + 1, false);
+    let truth = near
+        .chunks_exact(k + 1)
+        .zip(&queries)
+        .flat_map(|(row, &i)| {
+            row.iter()
+                .copied()
+                .filter(|&j| j as usize != i)
+                .take(k)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    (truth, queries)
 }
 
 fn mlp() -> Architecture {
