@@ -124,7 +124,7 @@ pub static EXPERIMENTS: [Experiment; 4] = [
         defaults: FitOptions::default,
         in_demo: true,
         // the experiment's own 80 epochs at lr 0.005: the lighter 50 at lr 0.006 missed the
-        // trustworthiness target on seeds 1 and 2 (0.8408, 0.8451 < 0.846; Zen 3), the full run
+        // trustworthiness target on seeds 1 and 2 (0.8408, 0.8451 < 0.846; Zen 4), the full run
         // meets it on seeds 0–2 (0.8506, 0.8463, 0.8491) for 8 s more
         demo_epochs: None,
         demo_lr: None,
@@ -140,7 +140,7 @@ pub static EXPERIMENTS: [Experiment; 4] = [
         defaults: mnist_shift::default_options,
         in_demo: true,
         // 2 of its 10 epochs: the prior-knowledge map is invariant after 2 (invariance ratio
-        // 0.086 against 0.087 after 10, on the Zen 3 machine), in a fifth of the time
+        // 0.086 against 0.087 after 10, on the Zen 4 machine), in a fifth of the time
         demo_epochs: Some(2),
         demo_lr: None,
         quick_epochs: 1,
@@ -154,7 +154,7 @@ pub static EXPERIMENTS: [Experiment; 4] = [
         about: "§4.3, Figures 8–9: NORB-like airplane views, neighbours = adjacent poses whatever the lighting, 2-layer net → 3-D",
         defaults: airplane::default_options,
         in_demo: true,
-        // 60 epochs at lr 0.0013 instead of 150 at 0.0005: every target met on seeds 0–2 (Zen 3;
+        // 60 epochs at lr 0.0013 instead of 150 at 0.0005: every target met on seeds 0–2 (Zen 4;
         // lighting ratio 0.181, 0.171, 0.199 against one elevation step 0.219, 0.230, 0.265);
         // 30 epochs missed it on seed 1 (0.256 against 0.249)
         demo_epochs: Some(60),
