@@ -627,12 +627,7 @@ fn sq_l2_4_lanes(a: &[f32], b: [&[f32]; 4]) -> [f32; 4] {
 fn sq_l2_u8_lanes(a: &[u8], b: &[u8]) -> u32 {
     let mut acc = [0i32; 32];
     let (ca, cb) = (a.chunks_exact(32), b.chunks_exact(32));
-    let tail: i32 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(&x, &y)| (x as i32 - y as i32).pow(2))
-        .sum();
+    let tail = byte_tail(a, b, a.len() / 32 * 32);
     for (x, y) in ca.zip(cb) {
         for l in 0..32 {
             let t = x[l] as i16 - y[l] as i16;
@@ -640,6 +635,16 @@ fn sq_l2_u8_lanes(a: &[u8], b: &[u8]) -> u32 {
         }
     }
     (acc.iter().sum::<i32>() + tail) as u32
+}
+
+/// The squared differences of two byte rows from index `from` on: the part of a row the
+/// vector kernels leave after their last full vector.
+fn byte_tail(a: &[u8], b: &[u8], from: usize) -> i32 {
+    a[from..]
+        .iter()
+        .zip(&b[from..])
+        .map(|(&x, &y)| (x as i32 - y as i32).pow(2))
+        .sum()
 }
 
 /// [`sq_l2_u8_lanes`] from `a` to four rows at once.
@@ -659,12 +664,7 @@ fn sq_l2_u8_4_lanes(a: &[u8], b: [&[u8]; 4]) -> [u32; 4] {
     }
     let mut out = [0u32; 4];
     for ((o, acc), b) in out.iter_mut().zip(&acc).zip(&b) {
-        let tail: i32 = a[full..]
-            .iter()
-            .zip(&b[full..])
-            .map(|(&x, &y)| (x as i32 - y as i32).pow(2))
-            .sum();
-        *o = (acc.iter().sum::<i32>() + tail) as u32;
+        *o = (acc.iter().sum::<i32>() + byte_tail(a, b, full)) as u32;
     }
     out
 }
@@ -738,14 +738,6 @@ mod bytes_avx2 {
         lanes.iter().sum()
     }
 
-    fn tail(a: &[u8], b: &[u8], from: usize) -> i32 {
-        a[from..]
-            .iter()
-            .zip(&b[from..])
-            .map(|(&x, &y)| (x as i32 - y as i32).pow(2))
-            .sum()
-    }
-
     #[target_feature(enable = "avx2")]
     pub(super) unsafe fn dist(a: &[u8], b: &[u8]) -> u32 {
         let full = a.len().min(b.len()) / 16 * 16;
@@ -754,7 +746,7 @@ mod bytes_avx2 {
             let t = _mm256_sub_epi16(widen(a, c), widen(b, c));
             acc = _mm256_add_epi32(acc, _mm256_madd_epi16(t, t));
         }
-        (total(acc) + tail(a, b, full)) as u32
+        (total(acc) + super::byte_tail(a, b, full)) as u32
     }
 
     #[target_feature(enable = "avx2")]
@@ -771,7 +763,7 @@ mod bytes_avx2 {
         }
         let mut out = [0u32; 4];
         for ((o, acc), b) in out.iter_mut().zip(acc).zip(&b) {
-            *o = (total(acc) + tail(a, b, full)) as u32;
+            *o = (total(acc) + super::byte_tail(a, b, full)) as u32;
         }
         out
     }
@@ -793,14 +785,6 @@ mod bytes_avx512 {
         _mm512_reduce_add_epi32(acc)
     }
 
-    fn tail(a: &[u8], b: &[u8], from: usize) -> i32 {
-        a[from..]
-            .iter()
-            .zip(&b[from..])
-            .map(|(&x, &y)| (x as i32 - y as i32).pow(2))
-            .sum()
-    }
-
     #[target_feature(enable = "avx512f,avx512bw")]
     pub(super) unsafe fn dist(a: &[u8], b: &[u8]) -> u32 {
         let full = a.len().min(b.len()) / 32 * 32;
@@ -809,7 +793,7 @@ mod bytes_avx512 {
             let t = _mm512_sub_epi16(widen(a, c), widen(b, c));
             acc = _mm512_add_epi32(acc, _mm512_madd_epi16(t, t));
         }
-        (total(acc) + tail(a, b, full)) as u32
+        (total(acc) + super::byte_tail(a, b, full)) as u32
     }
 
     #[target_feature(enable = "avx512f,avx512bw")]
@@ -826,7 +810,7 @@ mod bytes_avx512 {
         }
         let mut out = [0u32; 4];
         for ((o, acc), b) in out.iter_mut().zip(acc).zip(&b) {
-            *o = (total(acc) + tail(a, b, full)) as u32;
+            *o = (total(acc) + super::byte_tail(a, b, full)) as u32;
         }
         out
     }
