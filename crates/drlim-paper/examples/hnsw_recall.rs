@@ -24,14 +24,15 @@ fn main() -> drlim::Result<()> {
     let t = Instant::now();
     let mut data = drlim::data::load(path.as_ref())?;
     // normalised as drlim fit normalises by default (pixels ÷ 255)
-    data.values = Normalisation::fit(NormaliseMode::Auto, &data).apply(&data);
+    *data.values_mut() = Normalisation::fit(NormaliseMode::Auto, &data).apply(&data);
     let dim = data.dim();
     println!(
         "loaded {} samples of {dim} values in {:.1} s",
         data.n,
         t.elapsed().as_secs_f64()
     );
-    let points = Points::new(&data.values, dim);
+    let values = data.values();
+    let points = Points::new(&values, dim);
     let k = 5;
     let source = HnswKnnSource::new(k);
     let t = Instant::now();
@@ -43,7 +44,7 @@ fn main() -> drlim::Result<()> {
     picked.sort_unstable();
     let query_values: Vec<f32> = picked
         .iter()
-        .flat_map(|&i| data.row(i).iter().copied())
+        .flat_map(|&i| data.row(i).into_owned())
         .collect();
     let q = Points::new(&query_values, dim);
     let t = Instant::now();

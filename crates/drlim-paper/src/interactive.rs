@@ -13,7 +13,7 @@ pub fn layer<'a>(name: &str, coords: &'a [f32], dim: usize, dataset: &'a Dataset
     match dataset.shape[..] {
         [height, width] => layer.with_samples(
             Samples::Images(Images {
-                pixels: &dataset.values,
+                pixels: dataset.values(),
                 height,
                 width,
             }),

@@ -50,7 +50,7 @@ pub fn write_many_digits(
             let count = BLOCK.min(n - first);
             block.clear();
             for i in first..first + count {
-                block.extend_from_slice(digits.row(i % digits.n));
+                block.extend_from_slice(&digits.row(i % digits.n));
             }
             augmenter.apply_rows(&mut block, per, first as u64);
             wr.extend(block.iter().map(|&v| v.round().clamp(0.0, 255.0) as u8))?;

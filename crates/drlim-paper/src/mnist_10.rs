@@ -149,7 +149,7 @@ pub fn run(
             ),
         )?);
     }
-    let ink: Vec<f32> = split.test.values.iter().map(|v| v / 255.0).collect();
+    let ink: Vec<f32> = split.test.values().iter().map(|v| v / 255.0).collect();
     for ext in ["png", "svg"] {
         let p = out.join(format!("mnist-10-invariances-test-thumbnails.{ext}"));
         scatter_thumbnails(

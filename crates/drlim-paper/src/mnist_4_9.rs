@@ -225,7 +225,7 @@ pub fn run(
         )?;
         files.push(p);
         let p = out.join(format!("mnist-4-9-test-thumbnails.{ext}"));
-        let ink: Vec<f32> = split.test.values.iter().map(|v| v / 255.0).collect();
+        let ink: Vec<f32> = split.test.values().iter().map(|v| v / 255.0).collect();
         scatter_thumbnails(
             &p,
             &te,

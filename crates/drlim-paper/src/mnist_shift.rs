@@ -81,17 +81,17 @@ fn with_shifts(images: &Dataset) -> Result<(Dataset, Vec<u32>, Vec<i64>)> {
         .iter()
         .map(|&dx| shift(images, dx, 0, 0.0))
         .collect::<Result<Vec<_>>>()?;
-    let mut values = Vec::with_capacity(images.values.len() * SHIFTS.len());
+    let mut values = Vec::with_capacity(images.n * images.dim() * SHIFTS.len());
     for c in &copies {
-        values.extend_from_slice(&c.values);
+        values.extend_from_slice(&c.values());
     }
-    let all = Dataset {
+    let all = Dataset::new(
+        format!("{} shifted by {SHIFTS:?} pixels", images.origin),
         values,
-        n: images.n * SHIFTS.len(),
-        shape: images.shape.clone(),
-        dtype: images.dtype,
-        origin: format!("{} shifted by {SHIFTS:?} pixels", images.origin),
-    };
+        images.n * SHIFTS.len(),
+        images.shape.clone(),
+        images.dtype,
+    )?;
     let origin = (0..SHIFTS.len()).flat_map(|_| 0..images.n as u32).collect();
     let shifts = SHIFTS
         .iter()

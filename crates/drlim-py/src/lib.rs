@@ -155,7 +155,7 @@ fn builtin_digits(py: Python<'_>) -> PyResult<Digits<'_>> {
     let labels = drlim::data::idx_labels_from_bytes("built-in labels", LABELS)
         .map_err(|e| to_py(e, Kind::Data))?;
     let (n, h, w) = (images.n, images.shape[0], images.shape[1]);
-    let pixels: Vec<u8> = images.values.iter().map(|&v| v as u8).collect();
+    let pixels: Vec<u8> = images.values().iter().map(|&v| v as u8).collect();
     let pixels = pixels
         .into_pyarray(py)
         .reshape([n, h, w])

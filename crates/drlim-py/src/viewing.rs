@@ -87,14 +87,14 @@ fn map_layer(l: &Layer) -> MapLayer<'_> {
     m.columns = l.columns.clone();
     if let Some((pixels, height, width)) = &l.images {
         let images = Images {
-            pixels,
+            pixels: pixels.as_slice().into(),
             height: *height,
             width: *width,
         };
         m = m.with_samples(Samples::Images(images), &format!("{} images", l.name));
     } else if let Some((values, dim)) = &l.rows {
         let rows = Samples::Rows {
-            values,
+            values: values.as_slice().into(),
             dim: *dim,
             shown: &l.show_values,
         };

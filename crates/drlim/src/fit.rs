@@ -213,7 +213,9 @@ fn unweighted_knn_source(data: &Dataset, options: &FitOptions) -> Result<Box<dyn
 
 /// Learns a mapping of `data` with the neighbour relation of `source` (any prior knowledge:
 /// labels, pairs, poses, time, unions; `options.k` and `options.knn_method` are then unused).
-/// The source sees the normalised data.
+/// The source sees the normalised data, or the samples' bytes where their Euclidean
+/// neighbours are the same and the source reads bytes
+/// ([`NeighbourSource::graph_of_bytes`]).
 pub fn fit_with(
     data: &Dataset,
     options: &FitOptions,
@@ -223,7 +225,7 @@ pub fn fit_with(
 ) -> Result<Fitted> {
     let prepared = Prepared::new(data, options)?;
     let t0 = Instant::now();
-    let graph = source.graph(&Points::new(&prepared.normalised, data.dim()))?;
+    let graph = prepared.graph(data, source)?;
     let graph_seconds = t0.elapsed().as_secs_f64();
     observer.on_graph(graph.len(), &source.describe(), graph_seconds);
     let trained = prepared.train(data, options, source, &graph, device, observer, None)?;
@@ -282,12 +284,10 @@ impl Fitted {
     }
 }
 
-/// The data made ready for a network: its architecture, input preparation and normalised
-/// samples.
+/// The data made ready for a network: its architecture and input preparation.
 struct Prepared {
     arch: Architecture,
     input: InputSpec,
-    normalised: Vec<f32>,
 }
 
 impl Prepared {
@@ -308,8 +308,7 @@ impl Prepared {
                 dim: options.dim,
             },
         };
-        let (input, normalised) =
-            InputSpec::for_training_with(&arch, data, options.normalise, options.metric)?;
+        let input = InputSpec::for_training_with(&arch, data, options.normalise, options.metric)?;
         let image = input_image(&arch, &data.shape);
         // checked before the graph is built, and naming the data
         if let Some(aug) = options.train.augment.as_ref().filter(|a| a.is_geometric()) {
@@ -324,11 +323,22 @@ impl Prepared {
                 ));
             }
         }
-        Ok(Self {
-            arch,
-            input,
-            normalised,
-        })
+        Ok(Self { arch, input })
+    }
+
+    /// The neighbour graph of `source` over the samples: over their bytes where the source
+    /// reads bytes and the normalisation keeps their Euclidean neighbours (no float copy of
+    /// the data is made), else over the normalised samples.
+    fn graph(&self, data: &Dataset, source: &dyn NeighbourSource) -> Result<NeighbourGraph> {
+        let raw_neighbours =
+            self.input.metric.is_euclidean() && self.input.normalisation.keeps_neighbours();
+        if let Some(bytes) = data.bytes().filter(|_| raw_neighbours) {
+            if let Some(graph) = source.graph_of_bytes(bytes, data.dim()) {
+                return graph;
+            }
+        }
+        let normalised = self.input.normalised(data);
+        source.graph(&Points::new(&normalised, data.dim()))
     }
 
     /// Trains on `graph` (from `checkpoint` if given) through the PCA front where it applies:
@@ -344,8 +354,8 @@ impl Prepared {
         observer: &mut dyn TrainObserver,
         checkpoint: Option<Checkpoint>,
     ) -> Result<Trained> {
-        let (mut template, inputs) = self.finish(data, options, source, graph);
-        let (front, inputs) = Front::new(&mut template, inputs, options);
+        let mut template = self.finish(data, options, source, graph);
+        let (front, inputs) = Front::new(&mut template, data, options);
         let mut folding = front.observer(observer);
         let trained = match checkpoint {
             None => train(
@@ -369,17 +379,15 @@ impl Prepared {
         Ok(front.trained(trained))
     }
 
-    /// The model's config before training, and the network's rows (the graph's normalised
-    /// samples, without a second normalisation).
+    /// The model's config before training.
     fn finish(
         self,
         data: &Dataset,
         options: &FitOptions,
         source: &dyn NeighbourSource,
         graph: &NeighbourGraph,
-    ) -> (ModelConfig, Vec<f32>) {
-        let inputs = self.input.rows(&self.arch, self.normalised, data.n);
-        let template = ModelConfig {
+    ) -> ModelConfig {
+        ModelConfig {
             format: crate::model::MODEL_FORMAT,
             drlim_version: env!("CARGO_PKG_VERSION").to_string(),
             architecture: self.arch,
@@ -391,8 +399,7 @@ impl Prepared {
                 "n_train": data.n,
                 "neighbour_pairs": graph.len(),
             }),
-        };
-        (template, inputs)
+        }
     }
 }
 
@@ -446,7 +453,7 @@ mod tests {
     fn cosine_is_euclidean_on_unit_rows_in_the_graph_the_weights_and_the_map() {
         let data = directions(60);
         let mut unit = data.clone();
-        Metric::Cosine.apply_rows(&mut unit.values, 6);
+        Metric::Cosine.apply_rows(unit.values_mut(), 6);
         let options = |metric| {
             let mut o = crate::Preset::Auto.options(data.n, &data.shape);
             o.metric = metric;
@@ -467,7 +474,7 @@ mod tests {
         assert_eq!(cosine.model.config.input.metric, Metric::Cosine);
         // the model scales new samples too: a sample and its multiple land on one point
         let mut twice = data.clone();
-        twice.values.iter_mut().for_each(|v| *v *= 2.0);
+        twice.values_mut().iter_mut().for_each(|v| *v *= 2.0);
         let a = cosine.model.embed(&data).unwrap();
         assert_eq!(a, euclid.model.embed(&unit).unwrap());
         let b = cosine.model.embed(&twice).unwrap();
@@ -521,13 +528,14 @@ mod tests {
         let (checkpoint, graph) = seen.1.take().expect("a second epoch");
         let narrow = fitted.checkpoint.as_ref().unwrap().model.clone();
         assert_eq!(narrow.config.architecture.input_dim(), 5);
-        let (_, rows) = InputSpec::for_training_with(
+        let rows = InputSpec::for_training_with(
             &fitted.model.config.architecture,
             &data,
             o.normalise,
             o.metric,
         )
-        .unwrap();
+        .unwrap()
+        .normalised(&data);
         let threads = rayon::current_num_threads();
         let projected = crate::data::Projection::fit(&rows, 40, 5, o.train.seed, threads)
             .project(&rows, threads);
@@ -554,5 +562,37 @@ mod tests {
         let plain = fit(&data, &o, &device, &mut crate::Silent).unwrap();
         assert!(plain.model.config.training.get("pca_components").is_none());
         assert_ne!(plain.model.net.weights(), fitted.model.net.weights());
+    }
+
+    /// Bytes kept as bytes take the graph, the weights and the inputs from their bytes; the
+    /// same values given as f32 take them from floats: the two give one model.
+    #[test]
+    fn u8_and_f32_samples_give_the_same_graph_and_model() {
+        let (n, side) = (300, 8);
+        let bytes: Vec<u8> = (0..n * side * side)
+            .map(|i| {
+                let (row, px) = (i / (side * side), i % (side * side));
+                let blob = (px % side + px / side + row % 5) % 9;
+                ((blob * 29 + (i * 7919) % 13) % 256) as u8
+            })
+            .collect();
+        let u8s = Dataset::from_bytes("u8", bytes.clone(), n, vec![side, side]).unwrap();
+        let floats = bytes.iter().map(|&b| f32::from(b)).collect();
+        let f32s = Dataset::new("f32", floats, n, vec![side, side], SourceDtype::F32).unwrap();
+        assert!(u8s.bytes().is_some() && f32s.bytes().is_none());
+        let mut o = crate::Preset::Auto.options(n, &u8s.shape);
+        o.knn_method = KnnMethod::NnDescent;
+        o.train.epochs = 2;
+        let device = Device::flex();
+        let a = fit(&u8s, &o, &device, &mut crate::Silent).unwrap();
+        let b = fit(&f32s, &o, &device, &mut crate::Silent).unwrap();
+        assert_eq!(a.graph.pairs(), b.graph.pairs());
+        assert_eq!(a.graph.weights(), b.graph.weights());
+        assert!(
+            a.graph.weights().is_some(),
+            "fuzzy weights, as the preset has"
+        );
+        assert_eq!(a.model.net.weights(), b.model.net.weights());
+        assert_eq!(a.model.embed(&u8s).unwrap(), b.model.embed(&f32s).unwrap());
     }
 }

@@ -23,6 +23,9 @@ pub struct Model {
     pub config: ModelConfig,
 }
 
+/// Samples per block when [`Model::embed`] reads byte samples as floats.
+const EMBED_BYTE_ROWS: usize = 4096;
+
 impl Model {
     /// Loads a model directory onto `device`.
     pub fn load(dir: &Path, device: &Device) -> Result<Self> {
@@ -64,7 +67,17 @@ impl Model {
     /// Maps new samples (out of sample) to `data.n × d` output coordinates. Errors name
     /// `data.origin` (for instance when its shape differs from the training data's).
     pub fn embed(&self, data: &Dataset) -> Result<Vec<f32>> {
-        self.embed_rows(&data.values, &data.shape, &data.origin)
+        if data.bytes().is_none() {
+            return self.embed_rows(&data.values(), &data.shape, &data.origin);
+        }
+        // bytes as floats a block at a time: each row maps alone, whatever its block
+        let mut out = Vec::with_capacity(data.n * self.dim());
+        let mut block = Vec::new();
+        for start in (0..data.n).step_by(EMBED_BYTE_ROWS) {
+            data.rows_into(start, (start + EMBED_BYTE_ROWS).min(data.n), &mut block);
+            out.extend(self.embed_rows(&block, &data.shape, &data.origin)?);
+        }
+        Ok(out)
     }
 
     /// [`embed`](Self::embed) for samples of `shape` held in `values` (row-major), without

@@ -11,7 +11,7 @@ use std::ops::ControlFlow;
 use burn::module::Module;
 use burn::tensor::Device;
 
-use crate::data::Projection;
+use crate::data::{sample_indices, Dataset, Projection};
 use crate::fit::FitOptions;
 use crate::mapping::Model;
 use crate::model::{Architecture, ModelConfig, Net};
@@ -25,28 +25,50 @@ pub(crate) struct Front {
 }
 
 impl Front {
-    /// Projects the training `inputs` (`n × dim`, normalised) and narrows `template`'s first
-    /// layer when the PCA front applies ([`FitOptions::front_components`]).
+    /// The network's training rows for `data` as `template.input` prepares them, a block of
+    /// samples at a time; projected on the principal directions, with `template`'s first
+    /// layer narrowed, when the PCA front applies ([`FitOptions::front_components`]). Only
+    /// the rows the network trains on are kept whole: 30 coordinates per sample through the
+    /// front, where the normalised samples would take 784 floats per digit.
     pub fn new(
         template: &mut ModelConfig,
-        inputs: Vec<f32>,
+        data: &Dataset,
         options: &FitOptions,
     ) -> (Self, Vec<f32>) {
+        let arch = template.architecture.clone();
         let Architecture::Mlp {
             input_dim,
             hidden,
             dim,
-        } = template.architecture.clone()
+        } = arch.clone()
         else {
-            return (Front { projection: None }, inputs);
+            return (
+                Front { projection: None },
+                network_rows(template, &arch, data, None),
+            );
         };
         let Some(components) = options.front_components(input_dim) else {
-            return (Front { projection: None }, inputs);
+            return (
+                Front { projection: None },
+                network_rows(template, &arch, data, None),
+            );
         };
         let threads = rayon::current_num_threads();
-        let projection =
-            Projection::fit(&inputs, input_dim, components, options.train.seed, threads);
-        let projected = projection.project(&inputs, threads);
+        let seed = options.train.seed;
+        let sample = match sample_indices(data.n, seed) {
+            None => template.input.normalised(data),
+            Some(picked) => {
+                let mut row = Vec::new();
+                let mut sample = Vec::with_capacity(picked.len() * input_dim);
+                for i in picked {
+                    template.input.normalised_into(data, i, i + 1, &mut row);
+                    sample.extend_from_slice(&row);
+                }
+                sample
+            }
+        };
+        let projection = Projection::fit_sample(sample, input_dim, components, seed, threads);
+        let projected = network_rows(template, &arch, data, Some((&projection, threads)));
         let full = template.architecture.clone();
         template.architecture = Architecture::Mlp {
             input_dim: projection.components,
@@ -104,6 +126,34 @@ impl Front {
     pub fn observer<'a>(&'a self, inner: &'a mut dyn TrainObserver) -> Folding<'a> {
         Folding { front: self, inner }
     }
+}
+
+/// Samples per block while the training rows are made.
+const BLOCK_ROWS: usize = 8192;
+
+/// The network's rows for all of `data`, made a block at a time: normalised (and padded for
+/// the convnet), or projected by `projection`.
+fn network_rows(
+    template: &ModelConfig,
+    arch: &Architecture,
+    data: &Dataset,
+    projection: Option<(&Projection, usize)>,
+) -> Vec<f32> {
+    let mut out = Vec::new();
+    let mut block = Vec::new();
+    for start in (0..data.n).step_by(BLOCK_ROWS) {
+        let end = (start + BLOCK_ROWS).min(data.n);
+        template.input.normalised_into(data, start, end, &mut block);
+        match projection {
+            Some((p, threads)) => out.extend(p.project(&block, threads)),
+            None => out.extend(
+                template
+                    .input
+                    .rows(arch, std::mem::take(&mut block), end - start),
+            ),
+        }
+    }
+    out
 }
 
 /// An observer passing everything on, each epoch's model folded ([`Front::model`]).

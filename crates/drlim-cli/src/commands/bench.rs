@@ -109,9 +109,9 @@ pub fn run(a: BenchArgs) -> Result<()> {
 fn graph_bench(path: &std::path::Path, k: usize, methods: &[String], threads: usize) -> Result<()> {
     let mut data = drlim::data::load(path)?;
     if data.dtype == drlim::data::SourceDtype::U8 {
-        data.values.iter_mut().for_each(|v| *v /= 255.0);
+        data.values_mut().iter_mut().for_each(|v| *v /= 255.0);
     }
-    let (n, dim, values) = (data.n, data.dim(), data.values);
+    let (n, dim, values) = (data.n, data.dim(), data.values());
     let points = Points::new(&values, dim);
     let (truth, queries) = exact_sample(&points, k, 2000);
     for method in methods {

@@ -14,7 +14,8 @@ use crate::cli::EvalArgs;
 pub fn run(a: EvalArgs) -> Result<()> {
     let emb = load(&a.embedding)?;
     let d = emb.dim();
-    let points = Points::new(&emb.values, d);
+    let values = emb.values();
+    let points = Points::new(&values, d);
     let mut out = Map::new();
     out.insert("n".into(), json!(emb.n));
     out.insert("dim".into(), json!(d));
@@ -32,7 +33,8 @@ pub fn run(a: EvalArgs) -> Result<()> {
         (Some(r), Some(rl), Some(labels)) => {
             let reference = load(r)?;
             let ref_labels = load_labels_for(rl, reference.n)?;
-            let rp = Points::new(&reference.values, reference.dim());
+            let values = reference.values();
+            let rp = Points::new(&values, reference.dim());
             let acc = knn_accuracy(&rp, &ref_labels, &points, labels, a.k)
                 .map_err(|e| Error::data(r, e.to_string()))?;
             println!(

@@ -30,7 +30,8 @@ pub fn run(a: PlotArgs) -> Result<()> {
         Some(l) => Colouring::Labels(l),
         None => Colouring::Plain,
     };
-    let points = Points::new(&emb.values, emb.dim());
+    let values = emb.values();
+    let points = Points::new(&values, emb.dim());
     if a.three_d {
         scatter3d(&a.out, &points, &colouring, &a.title, &THREE_VIEWS)?;
     } else {

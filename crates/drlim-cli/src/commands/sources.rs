@@ -114,18 +114,18 @@ pub fn build(
 fn integer_rows(path: &Path) -> Result<Vec<Vec<i64>>> {
     let d = load(path)?;
     let dim = d.dim();
-    if let Some(pos) = d.values.iter().position(|v| v.fract() != 0.0) {
+    if let Some(pos) = d.values().iter().position(|v| v.fract() != 0.0) {
         return Err(Error::data(
             path,
             format!(
                 "row {}, column {} is {}, not a whole number",
                 pos / dim + 1,
                 pos % dim + 1,
-                d.values[pos]
+                d.values()[pos]
             ),
         ));
     }
-    Ok(d.values
+    Ok(d.values()
         .chunks_exact(dim)
         .map(|r| r.iter().map(|&v| v as i64).collect())
         .collect())

@@ -82,7 +82,7 @@ fn load_layer(
         .collect::<Result<_>>()?;
     let samples = data.as_deref().map(load).transpose()?;
     Ok(Loaded {
-        embedding: emb,
+        embedding: emb.into_floats(),
         columns,
         samples,
         samples_origin: data.as_ref().map(|d| show(d)).unwrap_or_default(),
@@ -114,7 +114,10 @@ fn layer<'a>(
     show_values: &'a [usize],
 ) -> MapLayer<'a> {
     let e = &l.embedding;
-    let mut layer = MapLayer::new(name, &show(Path::new(&e.origin)), &e.values, e.dim());
+    let coords = e
+        .floats()
+        .expect("embeddings are held as floats (load_layer)");
+    let mut layer = MapLayer::new(name, &show(Path::new(&e.origin)), coords, e.dim());
     layer.columns = l.columns.clone();
     if let Some(d) = &l.samples {
         let shape = image_shape.or(match d.shape[..] {
@@ -124,12 +127,12 @@ fn layer<'a>(
         });
         let samples = match shape {
             Some((height, width)) => Samples::Images(Images {
-                pixels: &d.values,
+                pixels: d.values(),
                 height,
                 width,
             }),
             None => Samples::Rows {
-                values: &d.values,
+                values: d.values(),
                 dim: d.dim(),
                 shown: show_values,
             },

@@ -101,7 +101,7 @@ pub fn digits(n: usize, skip: usize) -> (Vec<u8>, Vec<i64>) {
         .collect();
     let px = idx
         .iter()
-        .flat_map(|&i| images.row(i).iter().map(|&v| v as u8))
+        .flat_map(|&i| images.row(i).into_owned().into_iter().map(|v| v as u8))
         .collect();
     (px, idx.iter().map(|&i| labels[i]).collect())
 }

@@ -67,7 +67,7 @@ pub fn airplane_set() -> AirplaneSet {
 /// lighting, and the fraction that share its pose (azimuth and elevation). NORB's property, which
 /// the renderer must have: neighbours share the lighting far more often than the pose.
 pub fn nearest_neighbour_agreement(set: &AirplaneSet) -> (f64, f64) {
-    let x: Vec<f32> = set.images.values.iter().map(|v| v / 255.0).collect();
+    let x: Vec<f32> = set.images.values().iter().map(|v| v / 255.0).collect();
     let p = drlim::points::Points::new(&x, SIDE * SIDE);
     let nn = drlim::neighbours::knn_indices(&p, &p, 1, true);
     let n = set.metadata.len() as f64;
@@ -101,7 +101,7 @@ pub fn export(set: &AirplaneSet, out: &std::path::Path) -> drlim::Result<Vec<std
             .shape(&[n, SIDE as u64, SIDE as u64])
             .writer(w)
             .begin_nd()?;
-        wr.extend(set.images.values.iter().map(|&v| v as u8))?;
+        wr.extend(set.images.values().iter().map(|&v| v as u8))?;
         wr.finish()
     })?;
     let csv = out.join("metadata.csv");

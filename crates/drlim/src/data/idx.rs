@@ -379,7 +379,7 @@ pub(crate) mod tests {
                 (d.n, d.shape.clone(), d.dtype),
                 (2, vec![2, 3], SourceDtype::U8)
             );
-            assert_eq!(d.row(1), &[6.0, 7.0, 8.0, 9.0, 10.0, 255.0]);
+            assert_eq!(*d.row(1), [6.0, 7.0, 8.0, 9.0, 10.0, 255.0]);
         }
         let labels = labels_from_bytes(Path::new("l"), &gz(&idx_u8(&[3], &[4, 9, 4]))).unwrap();
         assert_eq!(labels, vec![4, 9, 4]);
@@ -463,7 +463,7 @@ pub(crate) mod tests {
             let whole = crate::data::load(&p).unwrap();
             for rows in [1, 3, 100] {
                 let (all, s) = streamed(&p, rows).unwrap();
-                assert_eq!(all, whole.values, "{name}, blocks of {rows}");
+                assert_eq!(all, whole.values().to_vec(), "{name}, blocks of {rows}");
                 assert_eq!(
                     (s.n, &s.shape, s.dtype),
                     (whole.n, &whole.shape, whole.dtype)
@@ -471,7 +471,7 @@ pub(crate) mod tests {
             }
             // the stream SampleStream opens for a name that is not .npy or .csv
             let s = crate::data::SampleStream::open(&p).unwrap().unwrap();
-            assert_eq!((s.n(), s.dim()), (whole.n, whole.values.len() / whole.n));
+            assert_eq!((s.n(), s.dim()), (whole.n, whole.values().len() / whole.n));
         }
     }
 

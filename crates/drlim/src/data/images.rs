@@ -16,7 +16,7 @@ pub fn shift(images: &Dataset, dx: i32, dy: i32, fill: f32) -> Result<Dataset> {
             ),
         ));
     };
-    let mut values = Vec::with_capacity(images.values.len());
+    let mut values = Vec::with_capacity(images.n * h * w);
     for i in 0..images.n {
         let img = images.row(i);
         for r in 0..h as i32 {
@@ -31,13 +31,13 @@ pub fn shift(images: &Dataset, dx: i32, dy: i32, fill: f32) -> Result<Dataset> {
             }
         }
     }
-    Ok(Dataset {
+    Dataset::new(
+        &images.origin,
         values,
-        n: images.n,
-        shape: images.shape.clone(),
-        dtype: images.dtype,
-        origin: images.origin.clone(),
-    })
+        images.n,
+        images.shape.clone(),
+        images.dtype,
+    )
 }
 
 #[cfg(test)]
@@ -57,20 +57,20 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            shift(&d, 1, 0, 0.0).unwrap().values,
+            shift(&d, 1, 0, 0.0).unwrap().values(),
             vec![0.0, 1.0, 2.0, 3.0, 0.0, 5.0, 6.0, 7.0]
         );
         assert_eq!(
-            shift(&d, -2, 0, 9.0).unwrap().values,
+            shift(&d, -2, 0, 9.0).unwrap().values(),
             vec![3.0, 4.0, 9.0, 9.0, 7.0, 8.0, 9.0, 9.0]
         );
         assert_eq!(
-            shift(&d, 0, 1, 0.0).unwrap().values,
+            shift(&d, 0, 1, 0.0).unwrap().values(),
             vec![0.0, 0.0, 0.0, 0.0, 1.0, 2.0, 3.0, 4.0]
         );
         // shifting back and forth loses only what left the frame
         let back = shift(&shift(&d, 3, 0, 0.0).unwrap(), -3, 0, 0.0).unwrap();
-        assert_eq!(back.values, vec![1.0, 0.0, 0.0, 0.0, 5.0, 0.0, 0.0, 0.0]);
+        assert_eq!(back.values(), vec![1.0, 0.0, 0.0, 0.0, 5.0, 0.0, 0.0, 0.0]);
         let v = Dataset::new("v", vec![1.0, 2.0], 1, vec![2], SourceDtype::F32).unwrap();
         assert!(shift(&v, 1, 0, 0.0).is_err());
     }

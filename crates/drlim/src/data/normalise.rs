@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Dataset, SourceDtype};
+use super::{Dataset, Samples, SourceDtype};
 
 /// How to choose the normalisation when fitting.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,12 +47,38 @@ pub enum Normalisation {
 impl Normalisation {
     /// Decides the normalisation for training data.
     pub fn fit(mode: NormaliseMode, data: &Dataset) -> Self {
-        Self::fit_values(mode, &data.values, data.dim(), data.dtype)
+        match data.samples() {
+            Samples::Floats(values) => Self::fit_values(mode, values, data.dim(), data.dtype),
+            // the moments a block at a time, without a float copy of the whole data
+            Samples::Bytes(_) => {
+                let mut moments = Moments::new(data.dim());
+                let mut block = Vec::new();
+                for start in (0..data.n).step_by(BLOCK_ROWS) {
+                    data.rows_into(start, (start + BLOCK_ROWS).min(data.n), &mut block);
+                    moments.add(&block);
+                }
+                Self::fit_moments(mode, data.dtype, || moments.finish())
+            }
+        }
     }
 
     /// Decides the normalisation for training samples held in `values` (rows of `dim`, stored
     /// on disk as `dtype`).
     pub fn fit_values(mode: NormaliseMode, values: &[f32], dim: usize, dtype: SourceDtype) -> Self {
+        Self::fit_moments(mode, dtype, || {
+            let mut moments = Moments::new(dim);
+            moments.add(values);
+            moments.finish()
+        })
+    }
+
+    /// The normalisation of `mode` for data stored as `dtype`, with the per-feature means
+    /// and variances from `moments` where the mode needs them.
+    fn fit_moments(
+        mode: NormaliseMode,
+        dtype: SourceDtype,
+        moments: impl FnOnce() -> (Vec<f64>, Vec<f64>),
+    ) -> Self {
         match mode {
             NormaliseMode::None => Normalisation::None,
             NormaliseMode::Unit => Normalisation::Scale {
@@ -63,7 +89,7 @@ impl Normalisation {
             },
             NormaliseMode::Auto => Normalisation::None,
             NormaliseMode::Standardise => {
-                let (mean, var) = moments(values, dim);
+                let (mean, var) = moments();
                 let std = var
                     .iter()
                     .map(|&v| if v > 1e-12 { v.sqrt() as f32 } else { 1.0 })
@@ -74,7 +100,8 @@ impl Normalisation {
                 }
             }
             NormaliseMode::Global => {
-                let (mean, var) = moments(values, dim);
+                let (mean, var) = moments();
+                let dim = var.len().max(1);
                 let rms = (var.iter().sum::<f64>() / dim as f64).sqrt();
                 let scale = if rms > 1e-12 && rms.is_finite() {
                     rms as f32
@@ -92,11 +119,30 @@ impl Normalisation {
     /// Returns the normalised values of `data` (same layout).
     pub fn apply(&self, data: &Dataset) -> Vec<f32> {
         let d = data.dim();
-        let mut out = vec![0f32; data.values.len()];
-        for (src, dst) in data.values.chunks_exact(d).zip(out.chunks_exact_mut(d)) {
-            self.apply_into(src, 0, dst);
+        let mut out = vec![0f32; data.n * d];
+        let mut block = Vec::new();
+        for (b, dst) in out.chunks_mut(BLOCK_ROWS * d).enumerate() {
+            let start = b * BLOCK_ROWS;
+            data.rows_into(start, start + dst.len() / d, &mut block);
+            self.apply_rows(&block, d, dst);
         }
         out
+    }
+
+    /// Writes the normalised samples of `src` (rows of `dim`) into `dst` (as long).
+    pub fn apply_rows(&self, src: &[f32], dim: usize, dst: &mut [f32]) {
+        for (s, d) in src.chunks_exact(dim).zip(dst.chunks_exact_mut(dim)) {
+            self.apply_into(s, 0, d);
+        }
+    }
+
+    /// Whether the Euclidean nearest neighbours of the normalised samples are those of the
+    /// samples as given: one scale for every feature (a shift per feature does not matter).
+    pub fn keeps_neighbours(&self) -> bool {
+        match self {
+            Normalisation::None | Normalisation::Scale { .. } => true,
+            Normalisation::Standardise { std, .. } => std.windows(2).all(|w| w[0] == w[1]),
+        }
     }
 
     /// Normalises one whole sample in place.
@@ -132,24 +178,48 @@ impl Normalisation {
     }
 }
 
-/// Per-feature means and (population) variances of the rows of `values`.
-fn moments(values: &[f32], dim: usize) -> (Vec<f64>, Vec<f64>) {
-    let mut mean = vec![0f64; dim];
-    let mut sq = vec![0f64; dim];
-    let n = (values.len() / dim.max(1)).max(1) as f64;
-    for row in values.chunks_exact(dim) {
-        for (j, &v) in row.iter().enumerate() {
-            mean[j] += v as f64;
-            sq[j] += (v as f64) * (v as f64);
+/// Rows per block where byte samples are read as floats.
+const BLOCK_ROWS: usize = 4096;
+
+/// Per-feature sums of values and squares, added up block after block.
+struct Moments {
+    n: usize,
+    sum: Vec<f64>,
+    sq: Vec<f64>,
+}
+
+impl Moments {
+    fn new(dim: usize) -> Self {
+        Self {
+            n: 0,
+            sum: vec![0.0; dim],
+            sq: vec![0.0; dim],
         }
     }
-    let mean: Vec<f64> = mean.iter().map(|m| m / n).collect();
-    let var = sq
-        .iter()
-        .zip(&mean)
-        .map(|(s, m)| (s / n - m * m).max(0.0))
-        .collect();
-    (mean, var)
+
+    fn add(&mut self, values: &[f32]) {
+        let dim = self.sum.len();
+        for row in values.chunks_exact(dim) {
+            self.n += 1;
+            for ((s, q), &v) in self.sum.iter_mut().zip(&mut self.sq).zip(row) {
+                *s += v as f64;
+                *q += (v as f64) * (v as f64);
+            }
+        }
+    }
+
+    /// Per-feature means and (population) variances.
+    fn finish(self) -> (Vec<f64>, Vec<f64>) {
+        let n = self.n.max(1) as f64;
+        let mean: Vec<f64> = self.sum.iter().map(|m| m / n).collect();
+        let var = self
+            .sq
+            .iter()
+            .zip(&mean)
+            .map(|(s, m)| (s / n - m * m).max(0.0))
+            .collect();
+        (mean, var)
+    }
 }
 
 #[cfg(test)]

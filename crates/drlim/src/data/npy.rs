@@ -111,20 +111,39 @@ pub(super) fn load_data(path: &Path) -> Result<Dataset> {
     let shape: Vec<usize> = npy.shape().iter().map(|&s| s as usize).collect();
     let fortran = npy.order() == Order::Fortran;
     let sample_shape = sample_shape(path, &shape)?;
-    let (dtype, mut values) = match (tc, size) {
-        (TypeChar::Uint, 1) => (
-            SourceDtype::U8,
-            npy.into_vec::<u8>()
-                .map_err(truncated(path))?
-                .into_iter()
-                .map(f32::from)
-                .collect::<Vec<_>>(),
-        ),
-        (TypeChar::Float, 4) => (
+    let c_order = |v: Vec<_>| if fortran { fortran_to_c(&v, &shape) } else { v };
+    let floats = |dtype, values: Vec<f32>| {
+        Dataset::new(path, c_order(values), shape[0], sample_shape.clone(), dtype)
+    };
+    match (tc, size) {
+        (TypeChar::Uint, 1) if !fortran => {
+            // the values follow the header: kept in place, without a second copy
+            let len = shape.iter().product::<usize>();
+            drop(npy);
+            let start = data_offset(&bytes)
+                .filter(|&start| bytes.len() >= start + len)
+                .ok_or_else(|| {
+                    Error::data(
+                        path,
+                        "NPY data is truncated: fewer bytes than its shape needs",
+                    )
+                })?;
+            let mut bytes = bytes;
+            bytes.truncate(start + len);
+            bytes.drain(..start);
+            bytes.shrink_to_fit();
+            Dataset::from_bytes(path, bytes, shape[0], sample_shape)
+        }
+        (TypeChar::Uint, 1) => {
+            let bytes = npy.into_vec::<u8>().map_err(truncated(path))?;
+            let bytes = fortran_to_c(&bytes, &shape);
+            Dataset::from_bytes(path, bytes, shape[0], sample_shape)
+        }
+        (TypeChar::Float, 4) => floats(
             SourceDtype::F32,
             npy.into_vec::<f32>().map_err(truncated(path))?,
         ),
-        (TypeChar::Float, 8) => (
+        (TypeChar::Float, 8) => floats(
             SourceDtype::F64,
             npy.into_vec::<f64>()
                 .map_err(truncated(path))?
@@ -134,16 +153,25 @@ pub(super) fn load_data(path: &Path) -> Result<Dataset> {
         ),
         _ => {
             let descr = npy.dtype().descr();
-            return Err(Error::data(
+            Err(Error::data(
                 path,
                 format!("NPY dtype {descr} is not supported (use u8, f32 or f64)"),
-            ));
+            ))
         }
-    };
-    if fortran {
-        values = fortran_to_c(&values, &shape);
     }
-    Dataset::new(path, values, shape[0], sample_shape, dtype)
+}
+
+/// Where an NPY file's values start: after the magic string, the version, the header's length
+/// (2 bytes in version 1, 4 after) and the header.
+fn data_offset(bytes: &[u8]) -> Option<usize> {
+    let le = |at: usize, n: usize| {
+        let b = bytes.get(at..at + n)?;
+        Some(b.iter().rev().fold(0usize, |a, &x| a << 8 | usize::from(x)))
+    };
+    match bytes.get(6)? {
+        1 => Some(10 + le(8, 2)?),
+        _ => Some(12 + le(8, 4)?),
+    }
 }
 
 /// The shape of one sample of an NPY array of `shape`: n×D, n×H×W or n×1×H×W.
@@ -277,8 +305,8 @@ impl NpyStream {
 }
 
 /// A Fortran-ordered (first index fastest) array of `shape` in C order (last index fastest).
-fn fortran_to_c(values: &[f32], shape: &[usize]) -> Vec<f32> {
-    let mut out = vec![0f32; values.len()];
+fn fortran_to_c<T: Copy + Default>(values: &[T], shape: &[usize]) -> Vec<T> {
+    let mut out = vec![T::default(); values.len()];
     let mut index = vec![0usize; shape.len()];
     for (c_pos, slot) in out.iter_mut().enumerate() {
         // the C position's multi-index, then its Fortran position
@@ -401,14 +429,14 @@ mod tests {
             (d.n, d.shape.clone(), d.dtype),
             (2, vec![2, 2], SourceDtype::U8)
         );
-        assert_eq!(d.row(1), &[4.0, 5.0, 6.0, 255.0]);
+        assert_eq!(*d.row(1), [4.0, 5.0, 6.0, 255.0]);
         write_npy::<f32>(&p, &[2, 1, 1, 2], &[0.5, 1.0, 1.5, 2.0]);
         let d = load_data(&p).unwrap();
         assert_eq!((d.shape.clone(), d.dtype), (vec![1, 2], SourceDtype::F32));
         write_npy::<f64>(&p, &[3, 1], &[1.0, 2.0, 3.0]);
         let d = load_data(&p).unwrap();
         assert_eq!(
-            (d.n, d.shape.clone(), d.values.clone()),
+            (d.n, d.shape.clone(), d.values().to_vec()),
             (3, vec![1], vec![1.0, 2.0, 3.0])
         );
     }
@@ -500,12 +528,12 @@ mod tests {
         std::fs::write(&p, raw_npy("<f4", true, "(2, 2, 3)", &fortran)).unwrap();
         let d = load_data(&p).unwrap();
         assert_eq!((d.n, d.shape.clone()), (2, vec![2, 3]));
-        assert_eq!(d.values, c_values);
+        assert_eq!(d.values(), c_values);
         // big-endian f4, C order
         let big: Vec<u8> = c_values.iter().flat_map(|v| v.to_be_bytes()).collect();
         let p = dir.path().join("b.npy");
         std::fs::write(&p, raw_npy(">f4", false, "(2, 2, 3)", &big)).unwrap();
-        assert_eq!(load_data(&p).unwrap().values, c_values);
+        assert_eq!(load_data(&p).unwrap().values(), c_values);
         // and a Fortran-ordered n × D matrix
         let p = dir.path().join("f2.npy");
         let m: Vec<u8> = [1f32, 3.0, 5.0, 2.0, 4.0, 6.0]
@@ -514,7 +542,7 @@ mod tests {
             .collect();
         std::fs::write(&p, raw_npy("<f4", true, "(3, 2)", &m)).unwrap();
         assert_eq!(
-            load_data(&p).unwrap().values,
+            load_data(&p).unwrap().values(),
             vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
         );
     }
@@ -577,7 +605,7 @@ mod tests {
         let whole = load_data(&p).unwrap();
         for rows in [1, 2, 3, 7, 100] {
             let (all, s) = streamed(&p, rows).unwrap();
-            assert_eq!(all, whole.values, "blocks of {rows}");
+            assert_eq!(all, whole.values().to_vec(), "blocks of {rows}");
             assert_eq!(
                 (s.n, s.shape.clone(), s.dtype),
                 (7, vec![3, 4], SourceDtype::U8)
@@ -586,7 +614,10 @@ mod tests {
         }
         let f: Vec<f64> = (0..10).map(|i| i as f64 * 0.25).collect();
         write_npy::<f64>(&p, &[5, 2], &f);
-        assert_eq!(streamed(&p, 2).unwrap().0, load_data(&p).unwrap().values);
+        assert_eq!(
+            streamed(&p, 2).unwrap().0,
+            load_data(&p).unwrap().values().to_vec()
+        );
         // a Fortran-ordered array is not stored sample by sample: read it whole instead
         let mut buf = Vec::new();
         {

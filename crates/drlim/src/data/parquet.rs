@@ -153,7 +153,7 @@ mod tests {
         w.write_rows(&[4.0, 5.5]).unwrap();
         w.finish().unwrap();
         let t = load_table(&p).unwrap();
-        assert_eq!(t.coords.values, vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.5]);
+        assert_eq!(t.coords.values(), vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.5]);
         assert_eq!((t.coords.n, t.coords.dim()), (3, 2));
         assert_eq!(t.columns, extras);
         // extras go into Parquet only, one value per row, under names of their own

@@ -35,7 +35,27 @@ impl Projection {
     /// most [`PCA_SAMPLE`] rows drawn with `seed`. The same rows, seed and thread count give
     /// the same basis. `components` is capped by `dim` and the rows available.
     pub fn fit(rows: &[f32], dim: usize, components: usize, seed: u64, threads: usize) -> Self {
-        let a = sampled_centred(rows, dim, seed);
+        let n = rows.len() / dim;
+        let sample = match sample_indices(n, seed) {
+            Some(picked) => picked
+                .iter()
+                .flat_map(|&i| rows[i * dim..(i + 1) * dim].iter().copied())
+                .collect(),
+            None => rows.to_vec(),
+        };
+        Self::fit_sample(sample, dim, components, seed, threads)
+    }
+
+    /// [`fit`](Self::fit) on the rows it would draw, given: those of
+    /// [`sample_indices`] in that order, or all rows where it draws none.
+    pub fn fit_sample(
+        mut a: Vec<f32>,
+        dim: usize,
+        components: usize,
+        seed: u64,
+        threads: usize,
+    ) -> Self {
+        centre(&mut a, dim);
         let m = a.len() / dim;
         let c = components.min(dim).min(m).max(1);
         let l = (c + OVERSAMPLE).min(dim).min(m.max(1));
@@ -133,21 +153,19 @@ impl Projection {
     }
 }
 
-/// At most [`PCA_SAMPLE`] rows of `rows`, drawn with `seed` (all of them when there are
-/// fewer), each minus their mean.
-fn sampled_centred(rows: &[f32], dim: usize, seed: u64) -> Vec<f32> {
-    let n = rows.len() / dim;
-    let mut a = if n > PCA_SAMPLE {
+/// The [`PCA_SAMPLE`] rows out of `n` that [`Projection::fit`] draws with `seed`, in
+/// ascending order; `None` when there are no more rows than that (all of them are used).
+pub fn sample_indices(n: usize, seed: u64) -> Option<Vec<usize>> {
+    (n > PCA_SAMPLE).then(|| {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut picked = sample(&mut rng, n, PCA_SAMPLE).into_vec();
         picked.sort_unstable();
         picked
-            .iter()
-            .flat_map(|&i| rows[i * dim..(i + 1) * dim].iter().copied())
-            .collect()
-    } else {
-        rows.to_vec()
-    };
+    })
+}
+
+/// Subtracts the rows' mean from each row of `a`.
+fn centre(a: &mut [f32], dim: usize) {
     let m = (a.len() / dim).max(1);
     let mut mean = vec![0f64; dim];
     for row in a.chunks_exact(dim) {
@@ -160,7 +178,6 @@ fn sampled_centred(rows: &[f32], dim: usize, seed: u64) -> Vec<f32> {
             *v -= (s / m as f64) as f32;
         }
     }
-    a
 }
 
 /// A standard normal draw (Box–Muller).

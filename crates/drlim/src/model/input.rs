@@ -37,17 +37,17 @@ pub(super) fn conv_side(shape: &[usize]) -> Option<usize> {
 impl InputSpec {
     /// Fixes the input side for training `arch` on `data` with the Euclidean metric.
     pub fn for_training(arch: &Architecture, data: &Dataset, mode: NormaliseMode) -> Result<Self> {
-        Self::for_training_with(arch, data, mode, Metric::Euclidean).map(|(spec, _)| spec)
+        Self::for_training_with(arch, data, mode, Metric::Euclidean)
     }
 
-    /// Fixes the input side for training `arch` on `data` with `metric`, and returns it with
-    /// the training samples transformed by it (metric, then normalisation).
+    /// Fixes the input side for training `arch` on `data` with `metric` (the samples are
+    /// read a block at a time: no copy of them is made under the Euclidean metric).
     pub fn for_training_with(
         arch: &Architecture,
         data: &Dataset,
         mode: NormaliseMode,
         metric: Metric,
-    ) -> Result<(Self, Vec<f32>)> {
+    ) -> Result<Self> {
         let origin = &data.origin;
         match arch {
             Architecture::Conv { .. } if conv_side(&data.shape).is_none() => {
@@ -64,19 +64,36 @@ impl InputSpec {
             }
             _ => {}
         }
-        let mut values = data.values.clone();
-        metric.apply_rows(&mut values, data.dim());
-        let normalisation = Normalisation::fit_values(mode, &values, data.dim(), data.dtype);
-        for row in values.chunks_exact_mut(data.dim()) {
-            normalisation.apply_in_place(row);
-        }
-        let spec = Self {
+        let normalisation = if metric.is_euclidean() {
+            Normalisation::fit(mode, data)
+        } else {
+            let mut values = data.values().into_owned();
+            metric.apply_rows(&mut values, data.dim());
+            Normalisation::fit_values(mode, &values, data.dim(), data.dtype)
+        };
+        Ok(Self {
             shape: data.shape.clone(),
             dtype: data.dtype,
             metric,
             normalisation,
-        };
-        Ok((spec, values))
+        })
+    }
+
+    /// The training samples `start..end` of `data` transformed by this spec (metric, then
+    /// normalisation; not padded) in `out` (replaced).
+    pub fn normalised_into(&self, data: &Dataset, start: usize, end: usize, out: &mut Vec<f32>) {
+        data.rows_into(start, end, out);
+        self.metric.apply_rows(out, data.dim());
+        for row in out.chunks_exact_mut(data.dim()) {
+            self.normalisation.apply_in_place(row);
+        }
+    }
+
+    /// All training samples of `data` transformed by this spec (metric, then normalisation).
+    pub fn normalised(&self, data: &Dataset) -> Vec<f32> {
+        let mut out = Vec::new();
+        self.normalised_into(data, 0, data.n, &mut out);
+        out
     }
 
     /// The normalisation's kind, for messages.
@@ -209,7 +226,7 @@ impl InputSpec {
     /// The network's input rows for `data`: checked against the training shape, normalised,
     /// padded for the convnet.
     pub fn prepare(&self, arch: &Architecture, data: &Dataset) -> Result<Vec<f32>> {
-        self.prepare_rows(arch, &data.values, &data.shape, &data.origin)
+        self.prepare_rows(arch, &data.values(), &data.shape, &data.origin)
             .map(|rows| rows.into_owned())
     }
 

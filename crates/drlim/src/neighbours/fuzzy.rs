@@ -7,6 +7,7 @@
 
 use rayon::prelude::*;
 
+use super::nndescent::as_bytes;
 use super::{NeighbourGraph, NeighbourSource};
 use crate::error::{Error, Result};
 use crate::points::{sq_distance, Points};
@@ -35,18 +36,59 @@ impl NeighbourSource for FuzzyWeights {
 
     fn graph(&self, points: &Points) -> Result<NeighbourGraph> {
         let graph = self.inner.graph(points)?;
-        let weights = fuzzy_weights(&graph, points, self.k);
+        // samples that are bytes in disguise (pixels, scaled) weigh as their bytes do
+        let weights = match as_bytes(points) {
+            Some(bytes) => fuzzy_weights(&graph, byte_distance(&bytes, points.dim), self.k),
+            None => fuzzy_weights(
+                &graph,
+                |a, b| sq_distance(points.row(a), points.row(b)),
+                self.k,
+            ),
+        };
         graph.with_weights(weights).map_err(Error::param)
+    }
+
+    /// The memberships depend on the ratios of the distances alone, so the bytes' are those of
+    /// the normalised samples (up to rounding, and exactly those that [`graph`](Self::graph)
+    /// computes for the same samples as floats).
+    fn graph_of_bytes(&self, bytes: &[u8], dim: usize) -> Option<Result<NeighbourGraph>> {
+        let graph = match self.inner.graph_of_bytes(bytes, dim)? {
+            Ok(g) => g,
+            Err(e) => return Some(Err(e)),
+        };
+        let weights = fuzzy_weights(&graph, byte_distance(bytes, dim), self.k);
+        Some(graph.with_weights(weights).map_err(Error::param))
+    }
+}
+
+/// The squared Euclidean distance between two rows of `dim` bytes, exact.
+fn byte_distance(bytes: &[u8], dim: usize) -> impl Fn(usize, usize) -> f32 + Sync + '_ {
+    move |a, b| {
+        let row = |i: usize| &bytes[i * dim..(i + 1) * dim];
+        row(a)
+            .iter()
+            .zip(row(b))
+            .map(|(&x, &y)| (i64::from(x) - i64::from(y)).pow(2) as u64)
+            .sum::<u64>() as f32
     }
 }
 
 /// UMAP's fuzzy-union weight of each pair of `graph` (in its pair order), each sample's
 /// memberships taken over its `k` nearest neighbours in the graph (for a k-NN graph, its own
 /// k nearest; the other pairs it is in were added by symmetrising and are farther).
-pub fn fuzzy_weights(graph: &NeighbourGraph, points: &Points, k: usize) -> Vec<f32> {
+/// `sq_dist(a, b)` is the squared Euclidean distance between samples a and b.
+pub fn fuzzy_weights(
+    graph: &NeighbourGraph,
+    sq_dist: impl Fn(usize, usize) -> f32 + Sync,
+    k: usize,
+) -> Vec<f32> {
     let mut incident: Vec<Vec<(f32, u32)>> = vec![Vec::new(); graph.n()];
-    for (e, &(a, b)) in graph.pairs().iter().enumerate() {
-        let d = sq_distance(points.row(a as usize), points.row(b as usize)).sqrt();
+    let d: Vec<f32> = graph
+        .pairs()
+        .par_iter()
+        .map(|&(a, b)| sq_dist(a as usize, b as usize).sqrt())
+        .collect();
+    for (e, (&(a, b), &d)) in graph.pairs().iter().zip(&d).enumerate() {
         incident[a as usize].push((d, e as u32));
         incident[b as usize].push((d, e as u32));
     }
@@ -185,7 +227,7 @@ mod tests {
             s4[1],
             union(s3[1], s4[0]),
         ];
-        let w = fuzzy_weights(&g, &pts, 3);
+        let w = fuzzy_weights(&g, |a, b| sq_distance(pts.row(a), pts.row(b)), 3);
         for (e, (&got, want)) in w.iter().zip(want).enumerate() {
             assert!(
                 (got as f64 - want).abs() < 1e-6,

@@ -112,7 +112,10 @@ mod tests {
         );
         let images = crate::data::load(path.as_ref()).unwrap();
         let n = 2000;
-        let x: Vec<f32> = images.values[..n * 784].iter().map(|v| v / 255.0).collect();
+        let x: Vec<f32> = images.values()[..n * 784]
+            .iter()
+            .map(|v| v / 255.0)
+            .collect();
         let p = Points::new(&x, 784);
         let exact = knn_indices(&p, &p, 5, true);
         let approx = hnsw_indices(&p, &HnswKnnSource::new(5));

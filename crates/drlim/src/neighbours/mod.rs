@@ -30,4 +30,10 @@ pub trait NeighbourSource {
     fn describe(&self) -> String;
     /// The undirected neighbour graph over the `points.n` training samples.
     fn graph(&self, points: &Points) -> Result<NeighbourGraph>;
+    /// The same graph over samples held as bytes (`n × dim`) whose Euclidean neighbours are
+    /// those of the points `graph` would be given, read without a float copy of them; `None`
+    /// where this source does not read bytes (the caller then gives it the points).
+    fn graph_of_bytes(&self, _bytes: &[u8], _dim: usize) -> Option<Result<NeighbourGraph>> {
+        None
+    }
 }

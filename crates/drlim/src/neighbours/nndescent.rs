@@ -63,34 +63,74 @@ impl NeighbourSource for NnDescentSource {
     }
 
     fn graph(&self, points: &Points) -> Result<NeighbourGraph> {
-        if self.k == 0 || self.k >= points.n {
+        self.check_k(points.n)?;
+        Ok(self.graph_of(points.n, nndescent_indices(points, self)))
+    }
+
+    fn graph_of_bytes(&self, bytes: &[u8], dim: usize) -> Option<Result<NeighbourGraph>> {
+        let n = bytes.len() / dim;
+        Some(
+            self.check_k(n)
+                .map(|()| self.graph_of(n, nndescent_indices_of_bytes(bytes, dim, self))),
+        )
+    }
+}
+
+impl NnDescentSource {
+    fn check_k(&self, n: usize) -> Result<()> {
+        if self.k == 0 || self.k >= n {
             return Err(Error::param(format!(
-                "k = {} nearest neighbours needs more than k samples, but the data has {} (use a smaller k)",
-                self.k, points.n
+                "k = {} nearest neighbours needs more than k samples, but the data has {n} (use a smaller k)",
+                self.k
             )));
         }
-        let idx = nndescent_indices(points, self);
+        Ok(())
+    }
+
+    /// The graph of each of the `n` samples' `k` neighbours in `idx`.
+    fn graph_of(&self, n: usize, idx: Vec<u32>) -> NeighbourGraph {
         let pairs = idx
             .chunks_exact(self.k)
             .enumerate()
             .flat_map(|(i, row)| row.iter().map(move |&j| (i as u32, j)));
-        Ok(NeighbourGraph::from_pairs(points.n, pairs))
+        NeighbourGraph::from_pairs(n, pairs)
     }
 }
 
 /// The approximate `k` nearest other points of every point, nearest first, `points.n × k`
 /// row-major (needs `k < points.n`).
 pub fn nndescent_indices(points: &Points, s: &NnDescentSource) -> Vec<u32> {
-    assert!(s.k > 0 && s.k < points.n, "k must be in 1..n");
-    let kernels = kernels();
     let bytes = as_bytes(points);
     let data = Data {
         points,
         bytes: bytes.as_deref(),
-        kernels,
+        kernels: kernels(),
     };
+    descend_all(&data, s)
+}
+
+/// [`nndescent_indices`] of samples held as bytes (`n × dim`), without a float copy of them.
+pub fn nndescent_indices_of_bytes(bytes: &[u8], dim: usize, s: &NnDescentSource) -> Vec<u32> {
+    // no float values: every distance is taken on the bytes
+    let points = Points {
+        values: &[],
+        n: bytes.len() / dim,
+        dim,
+    };
+    let data = Data {
+        points: &points,
+        bytes: Some(bytes),
+        kernels: kernels(),
+    };
+    descend_all(&data, s)
+}
+
+/// The trees, then the rounds of NN-descent, over `data`.
+fn descend_all(data: &Data, s: &NnDescentSource) -> Vec<u32> {
+    let points = data.points;
+    assert!(s.k > 0 && s.k < points.n, "k must be in 1..n");
     let mut lists = Lists::new(points.n, s.list.max(s.k).min(points.n - 1));
-    let sketch = random_projection(&data, s.seed);
+    let sketch = random_projection(data, s.seed);
     let coarse = Data {
         points: &Points::new(&sketch, SKETCH_DIM.min(points.dim)),
         bytes: None,
@@ -101,12 +141,12 @@ pub fn nndescent_indices(points: &Points, s: &NnDescentSource) -> Vec<u32> {
         .map(|tree| rp_tree_leaves(&coarse, s.leaf_size, hash(&[s.seed, 1, tree])))
         .collect();
     for leaves in &forest {
-        let updates = leaf_updates(&data, leaves, &lists);
+        let updates = leaf_updates(data, leaves, &lists);
         lists.apply(updates);
     }
-    lists.fill_random(&data, s.seed);
+    lists.fill_random(data, s.seed);
     for round in 0..s.max_rounds {
-        let changed = descend(&data, &mut lists, s, round as u64);
+        let changed = descend(data, &mut lists, s, round as u64);
         if (changed as f64) < s.delta * (points.n * s.k) as f64 {
             break;
         }
@@ -162,7 +202,7 @@ impl Data<'_> {
 /// those of the raw pixels): each value becomes `(x − min of its feature) / step`, with the
 /// step the smallest gap between two values, when every value lands within 0.01 of an integer
 /// in 0..=255. Otherwise `None`, and the search runs on the f32 values.
-fn as_bytes(points: &Points) -> Option<Vec<u8>> {
+pub(crate) fn as_bytes(points: &Points) -> Option<Vec<u8>> {
     let dim = points.dim;
     let low = points
         .values
@@ -482,8 +522,28 @@ const SKETCH_DIM: usize = 32;
 /// result does not depend on the threads.
 fn random_projection(data: &Data, seed: u64) -> Vec<f32> {
     let (n, dim) = (data.points.n, data.points.dim);
+    // bytes less their feature's smallest value: the same rows whether the samples came as
+    // bytes or as floats that `as_bytes` turned into bytes
+    let low = data.bytes.map(|b| feature_minima(b, dim));
+    let row = |i: usize, buf: &mut Vec<f32>| match (data.bytes, &low) {
+        (Some(b), Some(low)) => {
+            buf.clear();
+            let x = &b[i * dim..(i + 1) * dim];
+            buf.extend(x.iter().zip(low).map(|(&v, &l)| f32::from(v - l)));
+        }
+        _ => {
+            buf.clear();
+            buf.extend_from_slice(data.points.row(i));
+        }
+    };
     if dim <= SKETCH_DIM {
-        return data.points.values.to_vec();
+        let mut out = Vec::with_capacity(n * dim);
+        let mut buf = Vec::new();
+        for i in 0..n {
+            row(i, &mut buf);
+            out.extend_from_slice(&buf);
+        }
+        return out;
     }
     let directions: Vec<f32> = (0..SKETCH_DIM * dim)
         .map(|e| {
@@ -496,13 +556,30 @@ fn random_projection(data: &Data, seed: u64) -> Vec<f32> {
     let mut out = vec![0f32; n * SKETCH_DIM];
     out.par_chunks_mut(SKETCH_DIM)
         .enumerate()
-        .for_each(|(i, row)| {
-            let x = data.points.row(i);
-            for (o, d) in row.iter_mut().zip(directions.chunks_exact(dim)) {
-                *o = (data.kernels.dot)(x, d);
+        .for_each_init(Vec::new, |buf, (i, sketch)| {
+            row(i, buf);
+            for (o, d) in sketch.iter_mut().zip(directions.chunks_exact(dim)) {
+                *o = (data.kernels.dot)(buf, d);
             }
         });
     out
+}
+
+/// The smallest value of each of the `dim` features of byte rows.
+fn feature_minima(bytes: &[u8], dim: usize) -> Vec<u8> {
+    bytes
+        .par_chunks_exact(dim)
+        .fold(
+            || vec![u8::MAX; dim],
+            |mut low, row| {
+                low.iter_mut().zip(row).for_each(|(l, &x)| *l = (*l).min(x));
+                low
+            },
+        )
+        .reduce(
+            || vec![u8::MAX; dim],
+            |a, b| a.iter().zip(&b).map(|(x, y)| *x.min(y)).collect(),
+        )
 }
 
 /// The leaves of one random projection tree: each node is split by the hyperplane halfway

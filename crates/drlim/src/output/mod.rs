@@ -473,7 +473,7 @@ mod tests {
             "x0,x1\n1,2\n3,4.5\n"
         );
         let back = crate::data::load(&npy).unwrap();
-        assert_eq!(back.values, vec![1.0, 2.0, 3.0, 4.5]);
+        assert_eq!(back.values(), vec![1.0, 2.0, 3.0, 4.5]);
         let names: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name())

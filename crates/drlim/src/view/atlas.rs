@@ -12,10 +12,10 @@ pub const MAX_SIDE: usize = 32;
 pub const PER_ROW: usize = 256;
 
 /// Grey images to show on hover: `n` images of `height × width` values, row-major.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Images<'a> {
     /// The pixel values, image after image (any range: scaled to 0–255 over all of them).
-    pub pixels: &'a [f32],
+    pub pixels: std::borrow::Cow<'a, [f32]>,
     /// Rows per image.
     pub height: usize,
     /// Columns per image.
@@ -107,7 +107,7 @@ mod tests {
         let (h, w) = (64, 40);
         let pixels: Vec<f32> = (0..5).flat_map(|i| vec![i as f32; h * w]).collect();
         let images = Images {
-            pixels: &pixels,
+            pixels: (&pixels[..]).into(),
             height: h,
             width: w,
         };

@@ -41,14 +41,14 @@ pub const DEFAULT_MAX_THUMBNAILS: usize = 200_000;
 pub const MAX_ROW_VALUES: usize = 12;
 
 /// What a hover card shows of the samples themselves.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub enum Samples<'a> {
     /// Images: a thumbnail.
     Images(Images<'a>),
     /// Vectors of `dim` values: the chosen ones, or the first [`MAX_ROW_VALUES`].
     Rows {
         /// The values, row after row.
-        values: &'a [f32],
+        values: std::borrow::Cow<'a, [f32]>,
         /// Values per row.
         dim: usize,
         /// Which values a card shows (0-based, at most [`MAX_ROW_VALUES`]); empty: the first.
@@ -146,7 +146,7 @@ impl<'a> MapLayer<'a> {
     }
 
     fn check_samples(&self, n: usize) -> Result<()> {
-        let (len, each, what) = match self.samples {
+        let (len, each, what) = match &self.samples {
             None => return Ok(()),
             Some(Samples::Images(im)) => (
                 im.pixels.len(),
@@ -154,6 +154,7 @@ impl<'a> MapLayer<'a> {
                 format!("images of {}×{}", im.height, im.width),
             ),
             Some(Samples::Rows { values, dim, shown }) => {
+                let dim = *dim;
                 if shown.len() > MAX_ROW_VALUES || shown.iter().any(|&j| j >= dim) {
                     return Err(Error::data(
                         &self.samples_origin,

@@ -86,16 +86,16 @@ fn build(layers: &[MapLayer], options: &ViewOptions) -> Result<(String, ViewSumm
         let coords: Vec<u8> = layer.coords.iter().flat_map(|v| v.to_le_bytes()).collect();
         let mut entry = json!({"name": layer.name, "n": layer.n(), "coords": blobs.add(&coords),
             "columns": columns});
-        match layer.samples {
+        match &layer.samples {
             Some(Samples::Images(images)) => {
                 let stride = layer.n().div_ceil(options.max_thumbnails.max(1));
-                let (mut t, pngs) = atlases(&images, layer.n(), stride)?;
+                let (mut t, pngs) = atlases(images, layer.n(), stride)?;
                 thumbnails += t["count"].as_u64().unwrap_or(0) as usize;
                 t["atlases"] = pngs.iter().map(|p| blobs.add(p)).collect();
                 entry["thumbs"] = t;
             }
             Some(Samples::Rows { values, dim, shown }) => {
-                entry["rows"] = rows(&mut blobs, values, dim, shown)
+                entry["rows"] = rows(&mut blobs, values, *dim, shown)
             }
             None => {}
         }
@@ -260,7 +260,7 @@ mod tests {
         assert!(err(&[short]).contains("3 values for 2 points"));
         let px = [0.0f32; 15];
         let images = Samples::Images(Images {
-            pixels: &px,
+            pixels: (&px[..]).into(),
             height: 2,
             width: 4,
         });
@@ -285,7 +285,7 @@ mod tests {
         let c = [0.0f32, 0.0, 1.0, 1.0];
         let v: Vec<f32> = (0..2 * 20).map(|i| i as f32).collect();
         let rows = |shown| Samples::Rows {
-            values: &v,
+            values: (&v[..]).into(),
             dim: 20,
             shown,
         };
@@ -316,7 +316,7 @@ mod tests {
         let c: Vec<f32> = (0..20).map(|i| i as f32).collect();
         let px: Vec<f32> = (0..10 * 4).map(|i| i as f32).collect();
         let images = Samples::Images(Images {
-            pixels: &px,
+            pixels: (&px[..]).into(),
             height: 2,
             width: 2,
         });
