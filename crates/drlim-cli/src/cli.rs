@@ -492,9 +492,15 @@ pub struct FitArgs {
     #[arg(long)]
     pub resume: Option<PathBuf>,
     /// At the end, print each stage's wall time and the peak memory (RSS) reached by its end:
-    /// load, neighbour graph, pairs and setup, training, embedding, saving.
+    /// load, neighbour graph, pairs and setup, training, embedding, saving; and, before the
+    /// work, the estimated peak memory and what is available.
     #[arg(long)]
     pub timings: bool,
+    /// Refuse to start when the estimated peak memory exceeds SIZE (e.g. 4G, 3.5GB, 512MiB;
+    /// K/M/G/T are powers of 1000, KiB/MiB/GiB/TiB of 1024). Without it, the limit is the
+    /// memory available (the cgroup's limit, or MemAvailable); giving it replaces that limit.
+    #[arg(long, value_name = "SIZE", value_parser = drlim::memory::parse_size)]
+    pub max_memory: Option<u64>,
     #[command(flatten)]
     pub train: TrainArgs,
 }

@@ -11,6 +11,8 @@ pub struct Timings {
     last: Instant,
     stages: Vec<(String, f64, Option<f64>)>,
     epochs: usize,
+    /// The peak memory estimated before the work (bytes), to compare with the measured one.
+    pub estimate: Option<u64>,
 }
 
 impl Timings {
@@ -21,6 +23,7 @@ impl Timings {
             last: Instant::now(),
             stages: Vec::new(),
             epochs: 0,
+            estimate: None,
         }
     }
 
@@ -80,6 +83,20 @@ impl Timings {
                 String::new()
             };
             eprintln!("  {name:<16} {seconds:>9.2} s  {peak:>9}{each}");
+        }
+        let measured = self
+            .stages
+            .iter()
+            .filter_map(|s| s.2)
+            .fold(None, |m: Option<f64>, p| Some(m.map_or(p, |m| m.max(p))));
+        if let (Some(mib), Some(estimate)) = (measured, self.estimate) {
+            let measured = mib * 1_048_576.0;
+            eprintln!(
+                "peak memory: measured {:.3} GB, estimated {:.3} GB ({:.2}× the measured)",
+                measured / 1e9,
+                estimate as f64 / 1e9,
+                estimate as f64 / measured
+            );
         }
     }
 }

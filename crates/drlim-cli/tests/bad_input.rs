@@ -486,3 +486,65 @@ fn bad_maps() {
         .unwrap()
         .contains("drlim-manifest"));
 }
+
+/// A fit whose estimated peak memory exceeds `--max-memory` is refused before any work: one
+/// error line with the estimate, the limit and what to do, exit code 1, nothing written.
+#[test]
+fn a_fit_that_would_not_fit_in_memory_is_refused_before_it_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_digits(d, "train", 300, 0);
+    let fit = |limit: &str| -> Vec<String> {
+        [
+            "fit",
+            "--data",
+            "train.npy",
+            "--model-out",
+            "M",
+            "--embedding-out",
+            "E.npy",
+            "--epochs",
+            "1",
+            "--max-memory",
+            limit,
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let args = fit("1M");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let err = fails(d, &args, "train.npy");
+    for needle in [
+        "needs about",
+        "GB",
+        "more than the 0.00 GB that --max-memory allows",
+    ] {
+        assert!(err.contains(needle), "'{needle}' in {err}");
+    }
+    assert!(err.contains("--max-memory"), "{err}");
+    assert_eq!(files(d), vec!["train.npy", "train_labels.npy"]);
+    // a limit above the estimate lets it run
+    let args = fit("20GiB");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    ok(d, &args);
+    assert!(d.join("E.npy").exists());
+    // a size that is not one is clap's usage error
+    let out = drlim(
+        d,
+        &[
+            "fit",
+            "--data",
+            "train.npy",
+            "--model-out",
+            "N",
+            "--max-memory",
+            "4X",
+        ],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("unknown unit 'x'"),
+        "{err}"
+    );
+    assert!(!d.join("N").exists());
+}

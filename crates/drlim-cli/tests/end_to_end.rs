@@ -537,6 +537,51 @@ fn renders_many_digits_and_fits_them_with_timings() {
     }
 }
 
+/// `fit --timings` estimates its peak memory before the work, and the estimate lies within
+/// 25% of the peak measured at the end, on 10,000 rendered digits with either graph: exact
+/// search over the normalised floats (`auto` at this size) and NN-descent over the bytes.
+#[test]
+fn the_memory_estimate_is_within_a_quarter_of_the_measured_peak() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(d, &["render", "digits", "--n", "10000", "--out", "ten"]);
+    for knn in ["auto", "nndescent"] {
+        let run = drlim(
+            d,
+            &[
+                "fit",
+                "--data",
+                "ten/images.npy",
+                "--knn",
+                knn,
+                "--epochs",
+                "1",
+                "--model-out",
+                knn,
+                "--timings",
+                "--checkpoint-every",
+                "0",
+                "--embedding-out",
+                "e.npy",
+            ],
+        );
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert!(run.status.success(), "{err}");
+        assert!(err.contains("memory: estimated peak"), "{err}");
+        let line = err
+            .lines()
+            .find(|l| l.starts_with("peak memory: measured"))
+            .unwrap_or_else(|| panic!("no comparison in {err}"));
+        let ratio: f64 = line
+            .rsplit('(')
+            .next()
+            .and_then(|r| r.split('×').next())
+            .and_then(|r| r.parse().ok())
+            .unwrap_or_else(|| panic!("no ratio in {line}"));
+        assert!((0.75..=1.25).contains(&ratio), "--knn {knn}: {line}");
+    }
+}
+
 #[test]
 fn airplane_split_by_image_is_stated_in_its_report() {
     let dir = tempfile::tempdir().unwrap();

@@ -76,6 +76,7 @@ pub mod fast;
 mod fit;
 pub mod loss;
 mod mapping;
+pub mod memory;
 pub mod model;
 pub mod neighbours;
 pub mod output;

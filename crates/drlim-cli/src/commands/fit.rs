@@ -5,8 +5,9 @@ use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use drlim::data::{load, load_labels_for};
+use drlim::data::{load, load_labels_for, SampleStream, SourceDtype};
 use drlim::eval::{knn_accuracy_loo, pair_distances};
+use drlim::memory::{available, estimate_fit, gb, DataSize, MemoryEstimate};
 use drlim::model::MODEL_FILES;
 use drlim::neighbours::NeighbourGraph;
 use drlim::output::{check_replaceable_dir, check_writable, write_matrix};
@@ -43,6 +44,7 @@ pub fn run(a: FitArgs, device: &Device) -> Result<ExitCode> {
         check_writable(e)?;
     }
     let mut timings = Timings::new(a.timings);
+    timings.estimate = check_memory(&a)?;
     let mut data = load(&a.data)?;
     timings.stage("load");
     let mut labels = a
@@ -76,7 +78,7 @@ pub fn run(a: FitArgs, device: &Device) -> Result<ExitCode> {
             show(&a.data)
         ),
     );
-    let options = fit_options(&a, &data, a.neighbours == [SourceArg::Knn])?;
+    let options = fit_options(&a, (data.n, &data.shape), a.neighbours == [SourceArg::Knn])?;
     say(
         quiet,
         settings_line(a.train.preset.into(), &options, data.dim()),
@@ -437,4 +439,83 @@ impl TrainObserver for Watch<'_> {
             Err(e) => eprintln!("warning: {e}; training goes on without this checkpoint"),
         }
     }
+}
+
+/// Estimates the fit's peak memory from the data file's header, before anything is read or
+/// trained, prints it with --timings, and refuses with one message when it exceeds
+/// --max-memory or, without it, the memory available. Returns the estimate (bytes), if the
+/// file's header could be read.
+fn check_memory(a: &FitArgs) -> Result<Option<u64>> {
+    // a file that cannot be opened is left to `load`, which says why
+    let Ok(Some(stream)) = SampleStream::open(&a.data) else {
+        return Ok(None);
+    };
+    let (n, shape) = (stream.n(), stream.shape().to_vec());
+    let bytes = stream.dtype() == SourceDtype::U8;
+    drop(stream);
+    let dim: usize = shape.iter().product();
+    let knn = a.neighbours.contains(&SourceArg::Knn);
+    let knn_only = a.neighbours == [SourceArg::Knn];
+    let estimate = |m: usize| -> Result<MemoryEstimate> {
+        let options = fit_options(a, (m, &shape), knn_only)?;
+        let mut e = estimate_fit(DataSize { n: m, dim, bytes }, &options, knn);
+        if m < n {
+            e.add(
+                "all samples, kept to embed",
+                (n * dim * if bytes { 1 } else { 4 }) as u64,
+            );
+        }
+        Ok(e)
+    };
+    let trained = a.fit_sample.map_or(n, |m| m.min(n));
+    let e = estimate(trained)?;
+    let (limit, what) = match a.max_memory {
+        Some(m) => (Some(m), "that --max-memory allows"),
+        None => (available(), "available (cgroup limit or MemAvailable)"),
+    };
+    if a.timings {
+        let limit = limit.map_or("unknown".into(), gb);
+        eprintln!("memory: estimated peak {}; {limit} {what}", e.describe());
+    }
+    let Some(limit) = limit.filter(|&l| e.peak > l) else {
+        return Ok(Some(e.peak));
+    };
+    // the largest sample that fits, for the advice
+    let fits = |m: usize| estimate(m).is_ok_and(|e| e.peak <= limit);
+    let (mut lo, mut hi) = (0usize, trained);
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if fits(mid) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    let mut advice = Vec::new();
+    if lo >= 1000 {
+        advice.push(format!(
+            "train on a sample with --fit-sample {}",
+            round_down(lo)
+        ));
+    }
+    if a.train.knn == crate::cli::KnnArg::Hnsw {
+        advice.push("build the graph with --knn nndescent (no copy of the samples)".into());
+    }
+    if !bytes {
+        advice.push("store the samples as u8 if they are bytes (a quarter of the memory)".into());
+    }
+    advice.push("or raise the limit with --max-memory".into());
+    Err(Error::param(format!(
+        "{}: fitting {trained} samples of {dim} values needs about {} of memory, more than the {} {what}; to fit, {}",
+        a.data.display(),
+        e.describe(),
+        gb(limit),
+        advice.join(", ")
+    )))
+}
+
+/// `m` rounded down to two significant digits (a sample size to suggest).
+fn round_down(m: usize) -> usize {
+    let scale = 10usize.pow((m as f64).log10().floor() as u32).max(10) / 10;
+    m / scale * scale
 }

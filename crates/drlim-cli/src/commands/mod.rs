@@ -44,12 +44,12 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
 /// weights apply to it alone, so other sources take the preset's uniform weights).
 pub(crate) fn fit_options(
     a: &FitArgs,
-    data: &drlim::Dataset,
+    (n, shape): (usize, &[usize]),
     knn_only: bool,
 ) -> Result<drlim::FitOptions> {
     let t = &a.train;
     let preset: drlim::Preset = t.preset.into();
-    let mut o = preset.options(data.n, &data.shape);
+    let mut o = preset.options(n, shape);
     if let Some(epochs) = t.epochs {
         preset.set_epochs(&mut o, epochs);
     }
@@ -65,7 +65,7 @@ pub(crate) fn fit_options(
     o.metric = t.metric.into();
     o.normalise = a.normalise.map_or(o.normalise, Into::into);
     if a.pca.is_some() {
-        preset.set_pca(&mut o, a.pca, data.dim());
+        preset.set_pca(&mut o, a.pca, shape.iter().product());
     }
     let r = &mut o.train;
     r.batch = t.batch.unwrap_or(r.batch);
