@@ -517,7 +517,7 @@ fn a_fit_that_would_not_fit_in_memory_is_refused_before_it_starts() {
     for needle in [
         "needs about",
         "GB",
-        "more than the 0.00 GB that --max-memory allows",
+        "more than the 1 MB that --max-memory allows",
     ] {
         assert!(err.contains(needle), "'{needle}' in {err}");
     }

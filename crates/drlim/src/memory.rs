@@ -45,9 +45,12 @@ impl MemoryEstimate {
     }
 }
 
-/// Bytes as "1.23 GB".
+/// Bytes as "1.23 GB", or "512 MB" below a tenth of a gigabyte.
 pub fn gb(bytes: u64) -> String {
-    format!("{:.2} GB", bytes as f64 / 1e9)
+    match bytes {
+        b if b < 100_000_000 => format!("{:.0} MB", b as f64 / 1e6),
+        b => format!("{:.2} GB", b as f64 / 1e9),
+    }
 }
 
 /// What is known of the samples before they are read: their number, values per sample, and

@@ -504,13 +504,17 @@ fn check_memory(a: &FitArgs) -> Result<Option<u64>> {
     if !bytes {
         advice.push("store the samples as u8 if they are bytes (a quarter of the memory)".into());
     }
-    advice.push("or raise the limit with --max-memory".into());
+    advice.push("raise the limit with --max-memory".into());
+    let last = advice.pop().expect("one piece of advice");
+    let advice = match advice.is_empty() {
+        true => last,
+        false => format!("{}, or {last}", advice.join(", ")),
+    };
     Err(Error::param(format!(
-        "{}: fitting {trained} samples of {dim} values needs about {} of memory, more than the {} {what}; to fit, {}",
+        "{}: fitting {trained} samples of {dim} values needs about {} of memory, more than the {} {what}; to fit, {advice}",
         a.data.display(),
         e.describe(),
         gb(limit),
-        advice.join(", ")
     )))
 }
 
