@@ -44,12 +44,12 @@ pub fn embed_fast(net: &mut dyn FastNet, inputs: &[f32], input_dim: usize) -> Ve
     for block in inputs.chunks(FAST_EMBED_ROWS * input_dim) {
         let rows = block.len() / input_dim;
         if rows == FAST_EMBED_ROWS {
-            out.extend_from_slice(net.forward(block, rows));
+            out.extend_from_slice(net.infer(block, rows));
         } else {
             padded.clear();
             padded.extend_from_slice(block);
             padded.resize(FAST_EMBED_ROWS * input_dim, 0.0);
-            out.extend_from_slice(&net.forward(&padded, FAST_EMBED_ROWS)[..rows * d]);
+            out.extend_from_slice(&net.infer(&padded, FAST_EMBED_ROWS)[..rows * d]);
         }
     }
     out

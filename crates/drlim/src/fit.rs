@@ -476,7 +476,10 @@ mod tests {
         let mut twice = data.clone();
         twice.values_mut().iter_mut().for_each(|v| *v *= 2.0);
         let a = cosine.model.embed(&data).unwrap();
-        assert_eq!(a, euclid.model.embed(&unit).unwrap());
+        // the Euclidean model folds its normalisation into its first layer: equal to rounding
+        for (x, y) in a.iter().zip(&euclid.model.embed(&unit).unwrap()) {
+            assert!((x - y).abs() < 1e-5, "{x} {y}");
+        }
         let b = cosine.model.embed(&twice).unwrap();
         for (x, y) in a.iter().zip(&b) {
             assert!((x - y).abs() < 1e-5, "{x} {y}");

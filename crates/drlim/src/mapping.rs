@@ -9,9 +9,10 @@ use burn::tensor::Device;
 use crate::data::Dataset;
 use crate::embed::{embed, embed_fast, FAST_EMBED_ROWS};
 use crate::error::{Error, Result};
-use crate::fast::{self, fast_net};
+use crate::fast::{self, fast_net, FastMlp, FastNet, MlpWeights};
 use crate::model::{
-    decode_model, encode_model, load_model, save_model, ModelConfig, ModelFiles, Net, WEIGHTS_FILE,
+    decode_model, encode_model, load_model, save_model, Architecture, ModelConfig, ModelFiles, Net,
+    WEIGHTS_FILE,
 };
 
 /// A trained mapping: the network and its configuration.
@@ -97,14 +98,29 @@ impl Model {
             return Ok(embed(&net, &inputs, arch.input_dim(), &device));
         }
         // block by block: each block is checked, normalised and padded while it is in cache,
-        // and no prepared copy of the whole input is made
+        // and no prepared copy of the whole input is made; an MLP takes the samples as they
+        // are, its normalisation folded into its first layer
         let dim = input.check_size(values.len(), shape, origin)?;
-        let mut fast = fast_net(&net);
+        let folded = match arch {
+            Architecture::Mlp { .. } if input.metric.is_euclidean() => MlpWeights::from_net(&net)
+                .map(|w| w.with_normalisation_folded(&input.normalisation)),
+            _ => None,
+        };
+        let mut fast: Box<dyn FastNet> = match &folded {
+            Some(w) => Box::new(FastMlp::new(w.clone())),
+            None => fast_net(&net),
+        };
         let mut out = Vec::with_capacity(values.len() / dim.max(1) * self.dim());
         let mut buf = Vec::new();
         for (b, block) in values.chunks(FAST_EMBED_ROWS * dim).enumerate() {
             let first = b * FAST_EMBED_ROWS;
-            let rows = input.prepare_block_into(arch, block, shape, origin, first, &mut buf)?;
+            let rows = match folded {
+                Some(_) => {
+                    crate::data::check_finite(block, dim, first, origin)?;
+                    block
+                }
+                None => input.prepare_block_into(arch, block, shape, origin, first, &mut buf)?,
+            };
             out.extend(embed_fast(&mut *fast, rows, arch.input_dim()));
         }
         Ok(out)

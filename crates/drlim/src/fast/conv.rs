@@ -211,29 +211,28 @@ fn c1_pool(
         .zip(argmax.chunks_exact_mut(IN2))
         .zip(z1.chunks_exact(P1 * F1))
     {
-        for f in 0..F1 {
-            for py in 0..PS {
-                for px in 0..PS {
-                    let (mut best, mut at) = (f32::NEG_INFINITY, 0usize);
-                    for dy in 0..3 {
-                        for dx in 0..3 {
-                            let p = (3 * py + dy) * O1 + 3 * px + dx;
-                            let v = z1[p * F1 + f];
-                            if v > best {
-                                best = v;
-                                at = p;
-                            }
+        // each window's 9 positions, all 15 maps at once (a position's maps are contiguous)
+        for py in 0..PS {
+            for px in 0..PS {
+                // sixteen lanes (the last unused), updated without branches: vectorised
+                let (mut best, mut at) = ([f32::NEG_INFINITY; 16], [0u32; 16]);
+                for dy in 0..3 {
+                    for dx in 0..3 {
+                        let p = (3 * py + dy) * O1 + 3 * px + dx;
+                        let mut row = [f32::NEG_INFINITY; 16];
+                        row[..F1].copy_from_slice(&z1[p * F1..(p + 1) * F1]);
+                        for f in 0..16 {
+                            let gt = row[f] > best[f];
+                            best[f] = if gt { row[f] } else { best[f] };
+                            at[f] = if gt { p as u32 } else { at[f] };
                         }
                     }
-                    let v = best + b1[f];
+                }
+                for f in 0..F1 {
+                    let v = best[f] + b1[f];
                     let j = f * PP + py * PS + px;
-                    if v > 0.0 {
-                        pooled[j] = v;
-                        argmax[j] = at as u16;
-                    } else {
-                        pooled[j] = 0.0;
-                        argmax[j] = NONE;
-                    }
+                    pooled[j] = if v > 0.0 { v } else { 0.0 };
+                    argmax[j] = if v > 0.0 { at[f] as u16 } else { NONE };
                 }
             }
         }

@@ -5,6 +5,7 @@
 use super::dense::{dense_backward, relu_backward};
 use super::gemm::{matmul, Mat};
 use super::sgd::sgd_update;
+use crate::data::Normalisation;
 use crate::model::{Architecture, Net};
 use burn::tensor::Device;
 use rayon::prelude::*;
@@ -51,6 +52,31 @@ impl MlpWeights {
     fn layers(&self) -> usize {
         self.widths.len() - 1
     }
+
+    /// The same net over samples as they are, `normalisation` folded into the first layer:
+    /// W·((x − m) / s) + b = (W / s)·x + (b − W·(m / s)), and W·(f·x) = (W·f)·x. For embedding:
+    /// the samples then go to the first GEMM without a pass of their own.
+    pub fn with_normalisation_folded(&self, normalisation: &Normalisation) -> Self {
+        let input = self.widths[0];
+        let mut folded = self.clone();
+        let (w, b) = folded.tensors.split_at_mut(1);
+        let (w, b) = (&mut w[0], &mut b[0]);
+        match normalisation {
+            Normalisation::None => {}
+            Normalisation::Scale { factor } => w.iter_mut().for_each(|v| *v *= factor),
+            Normalisation::Standardise { mean, std } => {
+                for (row, bias) in w.chunks_exact_mut(input).zip(b.iter_mut()) {
+                    let mut shift = 0f64;
+                    for ((v, m), s) in row.iter_mut().zip(mean).zip(std) {
+                        *v /= s;
+                        shift += f64::from(*v) * f64::from(*m);
+                    }
+                    *bias -= shift as f32;
+                }
+            }
+        }
+        folded
+    }
 }
 
 /// Fewest rows a worker takes: below this the batch goes to one worker, whose GEMMs use all
@@ -84,18 +110,21 @@ struct Worker {
 }
 
 impl Worker {
-    fn forward(&mut self, weights: &MlpWeights, x: &[f32], threads: usize) {
+    /// The forward pass of the slice `x`; the input is kept for `backward` only if `keep`.
+    fn forward(&mut self, weights: &MlpWeights, x: &[f32], threads: usize, keep: bool) {
         let w = &weights.widths;
         let n = x.len() / w[0];
         self.n = n;
         self.acts.resize_with(w.len(), Vec::new);
         self.acts[0].clear();
-        self.acts[0].extend_from_slice(x);
+        if keep {
+            self.acts[0].extend_from_slice(x);
+        }
         let last = weights.layers() - 1;
         for l in 0..=last {
             let (i, o) = (w[l], w[l + 1]);
             let (before, after) = self.acts.split_at_mut(l + 1);
-            let (a, z) = (&before[l], &mut after[0]);
+            let (a, z) = (if l == 0 { x } else { &before[l][..] }, &mut after[0]);
             z.resize(n * o, 0.0);
             let (wt, b) = (&weights.tensors[2 * l], &weights.tensors[2 * l + 1]);
             matmul([n, o, i], Mat::rm(a, i), Mat::t(wt, i), z, false, threads);
@@ -201,6 +230,16 @@ impl FastMlp {
 
     /// Maps `n` inputs (`x`: n × input_dim) to n × d outputs (kept for `backward`).
     pub fn forward(&mut self, x: &[f32], n: usize) -> &[f32] {
+        self.pass(x, n, true)
+    }
+
+    /// [`forward`](Self::forward) for embedding: the same outputs, without keeping the inputs
+    /// for a backward pass.
+    pub fn infer(&mut self, x: &[f32], n: usize) -> &[f32] {
+        self.pass(x, n, false)
+    }
+
+    fn pass(&mut self, x: &[f32], n: usize, keep: bool) -> &[f32] {
         let input = self.weights.widths[0];
         assert_eq!(x.len(), n * input, "inputs must be n × input_dim");
         let (parts, gemm_threads) = self.parts(n);
@@ -213,7 +252,7 @@ impl FastMlp {
         let used = &mut self.workers[..n.div_ceil(self.rows)];
         used.par_iter_mut()
             .zip(x.par_chunks(self.rows * input))
-            .for_each(|(w, x)| w.forward(weights, x, gemm_threads));
+            .for_each(|(w, x)| w.forward(weights, x, gemm_threads, keep));
         self.out.clear();
         for w in used.iter() {
             self.out.extend_from_slice(w.output());
@@ -273,6 +312,48 @@ mod tests {
         assert_eq!(slices(1024, 16, 40_000_000), 3); // 160 MB per copy: 3 fit in 512 MiB
         assert_eq!(slices(1024, 16, 200_000_000), 1);
         assert_eq!(slices(1024, 0, 1_000), 1);
+    }
+
+    /// The first layer with the normalisation folded in maps the raw samples where the net
+    /// mapped the normalised ones, for each kind of normalisation; `infer` equals `forward`.
+    #[test]
+    fn a_folded_normalisation_maps_raw_samples_as_the_net_maps_normalised_ones() {
+        let arch = Architecture::Mlp {
+            input_dim: 6,
+            hidden: vec![8, 5],
+            dim: 2,
+        };
+        let net = Net::seeded(&arch, 3, &Device::flex());
+        let weights = MlpWeights::from_net(&net).unwrap();
+        let n = 40;
+        let raw: Vec<f32> = (0..n * 6).map(|i| ((i * 37) % 256) as f32).collect();
+        for norm in [
+            Normalisation::None,
+            Normalisation::Scale {
+                factor: 1.0 / 255.0,
+            },
+            Normalisation::Standardise {
+                mean: vec![120.0, 3.0, 0.0, 90.0, 200.0, 17.0],
+                std: vec![70.0, 1.5, 1.0, 60.0, 33.0, 80.0],
+            },
+        ] {
+            let mut normalised = raw.clone();
+            normalised
+                .chunks_exact_mut(6)
+                .for_each(|r| norm.apply_in_place(r));
+            let want = FastMlp::new(weights.clone())
+                .forward(&normalised, n)
+                .to_vec();
+            let mut folded = FastMlp::new(weights.with_normalisation_folded(&norm));
+            let got = folded.infer(&raw, n).to_vec();
+            assert_eq!(got, folded.forward(&raw, n));
+            for (a, b) in want.iter().zip(&got) {
+                assert!(
+                    (a - b).abs() <= 1e-4 * a.abs().max(1.0),
+                    "{norm:?}: {a} vs {b}"
+                );
+            }
+        }
     }
 
     #[test]

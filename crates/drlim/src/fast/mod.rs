@@ -33,6 +33,11 @@ pub trait FastNet: Send {
     fn dim(&self) -> usize;
     /// Maps `n` prepared inputs to n × d outputs, kept for `backward`.
     fn forward(&mut self, x: &[f32], n: usize) -> &[f32];
+    /// [`forward`](Self::forward) for embedding: the same outputs, where the net may skip
+    /// what only a backward pass needs.
+    fn infer(&mut self, x: &[f32], n: usize) -> &[f32] {
+        self.forward(x, n)
+    }
     /// Gradients for the output gradient `dout` of the last forward pass.
     fn backward(&mut self, dout: &[f32]);
     /// One SGD step with momentum and weight decay.
@@ -110,6 +115,9 @@ impl FastNet for FastMlp {
     }
     fn forward(&mut self, x: &[f32], n: usize) -> &[f32] {
         FastMlp::forward(self, x, n)
+    }
+    fn infer(&mut self, x: &[f32], n: usize) -> &[f32] {
+        FastMlp::infer(self, x, n)
     }
     fn backward(&mut self, dout: &[f32]) {
         FastMlp::backward(self, dout)
