@@ -516,7 +516,7 @@ fn a_fit_that_would_not_fit_in_memory_is_refused_before_it_starts() {
     let err = fails(d, &args, "train.npy");
     for needle in [
         "needs about",
-        "GB",
+        "MB (process",
         "more than the 1 MB that --max-memory allows",
     ] {
         assert!(err.contains(needle), "'{needle}' in {err}");
