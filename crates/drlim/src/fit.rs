@@ -326,10 +326,14 @@ impl Prepared {
         Ok(Self { arch, input })
     }
 
-    /// The neighbour graph of `source` over the samples: over their bytes where the source
-    /// reads bytes and the normalisation keeps their Euclidean neighbours (no float copy of
-    /// the data is made), else over the normalised samples.
+    /// The neighbour graph of `source` over the samples: over their number alone where the
+    /// source does not read them (labels, pairs, time, poses), over their bytes where the
+    /// source reads bytes and the normalisation keeps their Euclidean neighbours (no float copy
+    /// of the data is made in either case), else over the normalised samples.
     fn graph(&self, data: &Dataset, source: &dyn NeighbourSource) -> Result<NeighbourGraph> {
+        if !source.reads_samples() {
+            return source.graph(&Points::count_only(data.n, data.dim()));
+        }
         let raw_neighbours =
             self.input.metric.is_euclidean() && self.input.normalisation.keeps_neighbours();
         if let Some(bytes) = data.bytes().filter(|_| raw_neighbours) {
@@ -597,5 +601,21 @@ mod tests {
         );
         assert_eq!(a.model.net.weights(), b.model.net.weights());
         assert_eq!(a.model.embed(&u8s).unwrap(), b.model.embed(&f32s).unwrap());
+        // prior knowledge: labels alone (counted, not read), and labels with the k-NN graph
+        use crate::neighbours::{SameLabel, Union};
+        let labels = || SameLabel {
+            labels: (0..n as i64).map(|i| i % 7).collect(),
+        };
+        assert!(!labels().reads_samples());
+        let knn = || NnDescentSource::new(5, n, 0);
+        let union = Union(vec![Box::new(knn()), Box::new(labels())]);
+        assert!(union.reads_samples());
+        o.train.epochs = 1;
+        for source in [&labels() as &dyn NeighbourSource, &union] {
+            let a = fit_with(&u8s, &o, source, &device, &mut crate::Silent).unwrap();
+            let b = fit_with(&f32s, &o, source, &device, &mut crate::Silent).unwrap();
+            assert_eq!(a.graph.pairs(), b.graph.pairs(), "{}", source.describe());
+            assert_eq!(a.model.net.weights(), b.model.net.weights());
+        }
     }
 }

@@ -130,10 +130,11 @@ fn graph_working_set(data: DataSize, options: &FitOptions, knn: bool) -> (u64, u
         && method == KnnMethod::NnDescent
         && options.metric.is_euclidean()
         && options.normalise != NormaliseMode::Standardise;
-    let normalised = if on_bytes { 0 } else { n * dim * 4 };
+    // sources other than k-NN count the samples without reading them
     if !knn {
-        return (normalised, 0);
+        return (0, 0);
     }
+    let normalised = if on_bytes { 0 } else { n * dim * 4 };
     let list = (k + 2).max(8);
     let candidates = k.clamp(8, 60);
     let builder = match method {

@@ -29,6 +29,17 @@ impl<'a> Points<'a> {
         }
     }
 
+    /// `n` points of `dim` coordinates that are not given, for a neighbour source that only
+    /// counts them ([`NeighbourSource::reads_samples`](crate::neighbours::NeighbourSource::reads_samples)
+    /// is false): [`row`](Self::row) must not be called.
+    pub fn count_only(n: usize, dim: usize) -> Self {
+        Self {
+            values: &[],
+            n,
+            dim,
+        }
+    }
+
     /// The coordinates of point `i`.
     pub fn row(&self, i: usize) -> &'a [f32] {
         &self.values[i * self.dim..(i + 1) * self.dim]

@@ -36,4 +36,10 @@ pub trait NeighbourSource {
     fn graph_of_bytes(&self, _bytes: &[u8], _dim: usize) -> Option<Result<NeighbourGraph>> {
         None
     }
+    /// Whether the graph depends on the samples' values (k nearest neighbours), rather than on
+    /// their number alone (labels, pairs, time, poses): a source that does not read them is
+    /// given [`Points::count_only`], and no normalised copy of the samples is made for it.
+    fn reads_samples(&self) -> bool {
+        true
+    }
 }

@@ -16,6 +16,10 @@ pub struct SameLabel {
 }
 
 impl NeighbourSource for SameLabel {
+    fn reads_samples(&self) -> bool {
+        false
+    }
+
     fn describe(&self) -> String {
         "same-label".into()
     }
@@ -42,6 +46,10 @@ pub struct PairList {
 }
 
 impl NeighbourSource for PairList {
+    fn reads_samples(&self) -> bool {
+        false
+    }
+
     fn describe(&self) -> String {
         format!("pair-list({} pairs)", self.pairs.len())
     }
@@ -75,6 +83,10 @@ pub struct Temporal {
 }
 
 impl NeighbourSource for Temporal {
+    fn reads_samples(&self) -> bool {
+        false
+    }
+
     fn describe(&self) -> String {
         format!("temporal(window={})", self.window)
     }
@@ -144,6 +156,10 @@ pub struct GridAdjacency {
 }
 
 impl NeighbourSource for GridAdjacency {
+    fn reads_samples(&self) -> bool {
+        false
+    }
+
     fn describe(&self) -> String {
         let d: Vec<String> = self
             .dims
@@ -220,6 +236,10 @@ pub struct TransformGroups {
 }
 
 impl NeighbourSource for TransformGroups {
+    fn reads_samples(&self) -> bool {
+        false
+    }
+
     fn describe(&self) -> String {
         format!(
             "transform-groups({} originals, {} base pairs)",
@@ -268,6 +288,28 @@ impl NeighbourSource for Union {
             pairs.extend_from_slice(s.graph(points)?.pairs());
         }
         Ok(NeighbourGraph::from_pairs(points.n, pairs))
+    }
+
+    fn reads_samples(&self) -> bool {
+        self.0.iter().any(|s| s.reads_samples())
+    }
+
+    /// Each part from the bytes, or from the count alone; `None` if a part that reads the
+    /// samples cannot read bytes.
+    fn graph_of_bytes(&self, bytes: &[u8], dim: usize) -> Option<Result<NeighbourGraph>> {
+        let n = bytes.len() / dim;
+        let mut pairs = Vec::new();
+        for s in &self.0 {
+            let graph = match s.reads_samples() {
+                true => s.graph_of_bytes(bytes, dim)?,
+                false => s.graph(&Points::count_only(n, dim)),
+            };
+            match graph {
+                Ok(g) => pairs.extend_from_slice(g.pairs()),
+                Err(e) => return Some(Err(e)),
+            }
+        }
+        Some(Ok(NeighbourGraph::from_pairs(n, pairs)))
     }
 }
 
