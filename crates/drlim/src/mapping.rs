@@ -5,11 +5,12 @@ use std::path::Path;
 
 use burn::module::Module;
 use burn::tensor::Device;
+use rayon::prelude::*;
 
 use crate::data::Dataset;
 use crate::embed::{embed, embed_fast, FAST_EMBED_ROWS};
 use crate::error::{Error, Result};
-use crate::fast::{self, fast_net, FastMlp, FastNet, MlpWeights};
+use crate::fast::{self, FastWeights, MlpWeights};
 use crate::model::{
     decode_model, encode_model, load_model, save_model, Architecture, ModelConfig, ModelFiles, Net,
     WEIGHTS_FILE,
@@ -100,30 +101,37 @@ impl Model {
         // block by block: each block is checked, normalised and padded while it is in cache,
         // and no prepared copy of the whole input is made; an MLP takes the samples as they
         // are, its normalisation folded into its first layer
+        // one pass of FAST_EMBED_ROWS rows per thread at a time, each on its own copy of the
+        // net with one thread: no join inside a pass, and the same result for any thread count
         let dim = input.check_size(values.len(), shape, origin)?;
         let folded = match arch {
             Architecture::Mlp { .. } if input.metric.is_euclidean() => MlpWeights::from_net(&net)
-                .map(|w| w.with_normalisation_folded(&input.normalisation)),
+                .map(|w| FastWeights::Mlp(w.with_normalisation_folded(&input.normalisation))),
             _ => None,
         };
-        let mut fast: Box<dyn FastNet> = match &folded {
-            Some(w) => Box::new(FastMlp::new(w.clone())),
-            None => fast_net(&net),
-        };
-        let mut out = Vec::with_capacity(values.len() / dim.max(1) * self.dim());
-        let mut buf = Vec::new();
-        for (b, block) in values.chunks(FAST_EMBED_ROWS * dim).enumerate() {
-            let first = b * FAST_EMBED_ROWS;
-            let rows = match folded {
-                Some(_) => {
-                    crate::data::check_finite(block, dim, first, origin)?;
-                    block
-                }
-                None => input.prepare_block_into(arch, block, shape, origin, first, &mut buf)?,
-            };
-            out.extend(embed_fast(&mut *fast, rows, arch.input_dim()));
-        }
-        Ok(out)
+        let raw = folded.is_some();
+        let weights = folded.unwrap_or_else(|| FastWeights::of(&net));
+        let blocks: Vec<Vec<f32>> = values
+            .par_chunks(FAST_EMBED_ROWS * dim)
+            .enumerate()
+            .map_init(
+                || (weights.net(1), Vec::new()),
+                |(fast, buf), (b, block)| {
+                    let first = b * FAST_EMBED_ROWS;
+                    let rows = match raw {
+                        true => {
+                            crate::data::check_finite(block, dim, first, origin)?;
+                            block
+                        }
+                        false => {
+                            input.prepare_block_into(arch, block, shape, origin, first, buf)?
+                        }
+                    };
+                    Ok(embed_fast(&mut **fast, rows, arch.input_dim()))
+                },
+            )
+            .collect::<Result<_>>()?;
+        Ok(blocks.concat())
     }
 }
 
@@ -197,6 +205,15 @@ mod tests {
             let back = m.embed_rows(&rev, &shape, "x").unwrap();
             let back: Vec<f32> = back.chunks(d).rev().flatten().copied().collect();
             assert_eq!(back, all);
+            // and whatever the threads: each pass runs on one
+            for threads in [1, 3] {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap();
+                let again = pool.install(|| m.embed_rows(&x, &shape, "x").unwrap());
+                assert_eq!(again, all, "{threads} threads");
+            }
         }
     }
 

@@ -247,7 +247,7 @@ pub struct FastConv {
     pub grads: ConvGrads,
     pub(super) velocity: Vec<Vec<f32>>,
     ws: Workspace,
-    threads: usize,
+    pub(super) threads: usize,
 }
 
 impl FastConv {

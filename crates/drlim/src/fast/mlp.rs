@@ -196,7 +196,7 @@ pub struct FastMlp {
     rows: usize,
     out: Vec<f32>,
     n: usize,
-    threads: usize,
+    pub(super) threads: usize,
 }
 
 impl FastMlp {

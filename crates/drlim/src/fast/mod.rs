@@ -52,6 +52,38 @@ pub trait FastNet: Send {
     /// Restores momentum buffers taken by [`velocity`](Self::velocity); refuses buffers whose
     /// count or sizes are not the weights'.
     fn set_velocity(&mut self, velocity: Vec<Vec<f32>>) -> Result<(), String>;
+    /// The threads a pass uses (at least 1; by default rayon's).
+    fn set_threads(&mut self, threads: usize);
+}
+
+/// The weights of a network for the fast path, to make as many copies of it as there are
+/// threads embedding.
+#[derive(Clone, Debug)]
+pub enum FastWeights {
+    /// The paper's convnet.
+    Conv(ConvWeights),
+    /// A fully connected net.
+    Mlp(MlpWeights),
+}
+
+impl FastWeights {
+    /// The weights of a burn network.
+    pub fn of(net: &Net) -> Self {
+        match ConvWeights::from_net(net) {
+            Some(w) => FastWeights::Conv(w),
+            None => FastWeights::Mlp(MlpWeights::from_net(net).expect("a conv or an mlp")),
+        }
+    }
+
+    /// A network with these weights whose passes use `threads` threads.
+    pub fn net(&self, threads: usize) -> Box<dyn FastNet> {
+        let mut net: Box<dyn FastNet> = match self {
+            FastWeights::Conv(w) => Box::new(FastConv::new(w.clone())),
+            FastWeights::Mlp(w) => Box::new(FastMlp::new(w.clone())),
+        };
+        net.set_threads(threads);
+        net
+    }
 }
 
 /// Checks momentum buffers against the weight tensors' sizes (no buffers at all is the
@@ -71,12 +103,7 @@ fn check_velocity(velocity: &[Vec<f32>], sizes: &[usize]) -> Result<(), String> 
 
 /// The fast-path twin of a burn network (the convnet or an MLP).
 pub fn fast_net(net: &Net) -> Box<dyn FastNet> {
-    match ConvWeights::from_net(net) {
-        Some(w) => Box::new(FastConv::new(w)),
-        None => Box::new(FastMlp::new(
-            MlpWeights::from_net(net).expect("a conv or an mlp"),
-        )),
-    }
+    FastWeights::of(net).net(rayon::current_num_threads())
 }
 
 impl FastNet for FastConv {
@@ -100,6 +127,9 @@ impl FastNet for FastConv {
     }
     fn velocity(&self) -> &[Vec<f32>] {
         &self.velocity
+    }
+    fn set_threads(&mut self, threads: usize) {
+        self.threads = threads.max(1);
     }
     fn set_velocity(&mut self, velocity: Vec<Vec<f32>>) -> Result<(), String> {
         let sizes: Vec<usize> = self.weights.tensors().iter().map(|t| t.len()).collect();
@@ -136,6 +166,9 @@ impl FastNet for FastMlp {
     }
     fn velocity(&self) -> &[Vec<f32>] {
         &self.velocity
+    }
+    fn set_threads(&mut self, threads: usize) {
+        self.threads = threads.max(1);
     }
     fn set_velocity(&mut self, velocity: Vec<Vec<f32>>) -> Result<(), String> {
         let sizes: Vec<usize> = self.weights.tensors.iter().map(Vec::len).collect();
