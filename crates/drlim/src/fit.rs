@@ -52,6 +52,18 @@ pub enum KnnMethod {
     Invariant,
 }
 
+impl KnnMethod {
+    /// The method that runs for `n` samples: [`Auto`](KnnMethod::Auto) resolved to exact
+    /// search up to [`AUTO_APPROXIMATE_ABOVE`] samples and NN-descent above, any other as it is.
+    pub fn for_samples(self, n: usize) -> KnnMethod {
+        match self {
+            KnnMethod::Auto if n > AUTO_APPROXIMATE_ABOVE => KnnMethod::NnDescent,
+            KnnMethod::Auto => KnnMethod::Exact,
+            m => m,
+        }
+    }
+}
+
 /// How the pairs of a k-nearest-neighbour graph weigh in training.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum KnnWeights {
@@ -173,12 +185,7 @@ pub fn knn_source(data: &Dataset, options: &FitOptions) -> Result<Box<dyn Neighb
 }
 
 fn unweighted_knn_source(data: &Dataset, options: &FitOptions) -> Result<Box<dyn NeighbourSource>> {
-    let method = match options.knn_method {
-        KnnMethod::Auto if data.n > AUTO_APPROXIMATE_ABOVE => KnnMethod::NnDescent,
-        KnnMethod::Auto => KnnMethod::Exact,
-        m => m,
-    };
-    Ok(match method {
+    Ok(match options.knn_method.for_samples(data.n) {
         KnnMethod::Auto | KnnMethod::Exact => Box::new(KnnSource { k: options.k }),
         KnnMethod::NnDescent => {
             Box::new(NnDescentSource::new(options.k, data.n, options.train.seed))

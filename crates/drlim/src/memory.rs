@@ -8,7 +8,7 @@
 //! compares the estimate with the peak measured by `drlim fit --timings`.
 
 use crate::data::NormaliseMode;
-use crate::fit::{FitOptions, KnnMethod, KnnWeights, NetKind, AUTO_APPROXIMATE_ABOVE};
+use crate::fit::{FitOptions, KnnMethod, KnnWeights, NetKind};
 use crate::model::CONV_INPUT_SIDE;
 use crate::train::Negatives;
 
@@ -120,11 +120,7 @@ fn fuzzy_working_set(data: DataSize, options: &FitOptions) -> u64 {
 /// samples (none where NN-descent reads the bytes), and the builder's own structures.
 fn graph_working_set(data: DataSize, options: &FitOptions, knn: bool) -> (u64, u64) {
     let (n, dim, k) = (data.n as u64, data.dim as u64, options.k as u64);
-    let method = match options.knn_method {
-        KnnMethod::Auto if data.n > AUTO_APPROXIMATE_ABOVE => KnnMethod::NnDescent,
-        KnnMethod::Auto => KnnMethod::Exact,
-        m => m,
-    };
+    let method = options.knn_method.for_samples(data.n);
     let on_bytes = data.bytes
         && knn
         && method == KnnMethod::NnDescent

@@ -178,9 +178,7 @@ impl InputSpec {
             Architecture::Mlp { .. } => {
                 buf.clear();
                 buf.resize(values.len(), 0.0);
-                for (src, dst) in values.chunks_exact(dim).zip(buf.chunks_exact_mut(dim)) {
-                    norm.apply_into(src, 0, dst);
-                }
+                norm.apply_rows(values, dim, buf);
                 Ok(buf)
             }
             Architecture::Conv { .. } => {

@@ -7,7 +7,7 @@
 
 use rayon::prelude::*;
 
-use super::nndescent::as_bytes;
+use super::nndescent::{as_bytes, byte_sq_distance};
 use super::{NeighbourGraph, NeighbourSource};
 use crate::error::{Error, Result};
 use crate::points::{sq_distance, Points};
@@ -61,15 +61,13 @@ impl NeighbourSource for FuzzyWeights {
     }
 }
 
-/// The squared Euclidean distance between two rows of `dim` bytes, exact.
+/// The squared Euclidean distance between two rows of `dim` bytes, exact (NN-descent's byte
+/// kernel).
 fn byte_distance(bytes: &[u8], dim: usize) -> impl Fn(usize, usize) -> f32 + Sync + '_ {
+    let distance = byte_sq_distance();
     move |a, b| {
         let row = |i: usize| &bytes[i * dim..(i + 1) * dim];
-        row(a)
-            .iter()
-            .zip(row(b))
-            .map(|(&x, &y)| (i64::from(x) - i64::from(y)).pow(2) as u64)
-            .sum::<u64>() as f32
+        distance(row(a), row(b)) as f32
     }
 }
 

@@ -893,6 +893,11 @@ mod bytes_avx512 {
     }
 }
 
+/// The exact squared Euclidean distance between two byte rows, by this CPU's fastest kernel.
+pub(crate) fn byte_sq_distance() -> fn(&[u8], &[u8]) -> u32 {
+    kernels().dist_u8
+}
+
 /// The fastest kernels this CPU runs (the same ones for a whole graph, so that the result
 /// depends on the CPU's instruction set, not on the run).
 fn kernels() -> Kernels {
