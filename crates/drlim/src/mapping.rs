@@ -7,7 +7,7 @@ use burn::module::Module;
 use burn::tensor::Device;
 use rayon::prelude::*;
 
-use crate::data::Dataset;
+use crate::data::{Dataset, Samples};
 use crate::embed::{embed, embed_fast, FAST_EMBED_ROWS};
 use crate::error::{Error, Result};
 use crate::fast::{self, FastWeights, MlpWeights};
@@ -24,9 +24,6 @@ pub struct Model {
     /// Architecture, input specification and training record.
     pub config: ModelConfig,
 }
-
-/// Samples per block when [`Model::embed`] reads byte samples as floats.
-const EMBED_BYTE_ROWS: usize = 4096;
 
 impl Model {
     /// Loads a model directory onto `device`.
@@ -69,23 +66,21 @@ impl Model {
     /// Maps new samples (out of sample) to `data.n × d` output coordinates. Errors name
     /// `data.origin` (for instance when its shape differs from the training data's).
     pub fn embed(&self, data: &Dataset) -> Result<Vec<f32>> {
-        if data.bytes().is_none() {
-            return self.embed_rows(&data.values(), &data.shape, &data.origin);
-        }
-        // bytes as floats a block at a time: each row maps alone, whatever its block
-        let mut out = Vec::with_capacity(data.n * self.dim());
-        let mut block = Vec::new();
-        for start in (0..data.n).step_by(EMBED_BYTE_ROWS) {
-            data.rows_into(start, (start + EMBED_BYTE_ROWS).min(data.n), &mut block);
-            out.extend(self.embed_rows(&block, &data.shape, &data.origin)?);
-        }
-        Ok(out)
+        let held = match data.samples() {
+            Samples::Floats(v) => Held::Floats(v),
+            Samples::Bytes(b) => Held::Bytes(b),
+        };
+        self.embed_held(held, &data.shape, &data.origin)
     }
 
     /// [`embed`](Self::embed) for samples of `shape` held in `values` (row-major), without
     /// copying them into a [`Dataset`] first: the values are checked finite and the rows
     /// normalised (and padded for the convnet) as `embed` does. Errors name `origin`.
     pub fn embed_rows(&self, values: &[f32], shape: &[usize], origin: &str) -> Result<Vec<f32>> {
+        self.embed_held(Held::Floats(values), shape, origin)
+    }
+
+    fn embed_held(&self, held: Held, shape: &[usize], origin: &str) -> Result<Vec<f32>> {
         let arch = &self.config.architecture;
         let input = &self.config.input;
         let net = self.net.valid();
@@ -95,15 +90,17 @@ impl Model {
             .next()
             .unwrap_or_else(Device::flex);
         if !fast::serves(&device) {
+            let mut whole = Vec::new();
+            let values = held.floats(0..held.len(), &mut whole);
             let inputs = input.prepare_rows(arch, values, shape, origin)?;
             return Ok(embed(&net, &inputs, arch.input_dim(), &device));
         }
-        // block by block: each block is checked, normalised and padded while it is in cache,
-        // and no prepared copy of the whole input is made; an MLP takes the samples as they
-        // are, its normalisation folded into its first layer
         // one pass of FAST_EMBED_ROWS rows per thread at a time, each on its own copy of the
-        // net with one thread: no join inside a pass, and the same result for any thread count
-        let dim = input.check_size(values.len(), shape, origin)?;
+        // net with one thread: no join inside a pass, and the same result for any thread
+        // count. Each pass's rows are read as floats, checked, normalised and padded while
+        // they are in cache, and no prepared copy of the whole input is made; an MLP takes the
+        // samples as they are, its normalisation folded into its first layer.
+        let dim = input.check_size(held.len(), shape, origin)?;
         let folded = match arch {
             Architecture::Mlp { .. } if input.metric.is_euclidean() => MlpWeights::from_net(&net)
                 .map(|w| FastWeights::Mlp(w.with_normalisation_folded(&input.normalisation))),
@@ -111,13 +108,15 @@ impl Model {
         };
         let raw = folded.is_some();
         let weights = folded.unwrap_or_else(|| FastWeights::of(&net));
-        let blocks: Vec<Vec<f32>> = values
-            .par_chunks(FAST_EMBED_ROWS * dim)
-            .enumerate()
+        let n = held.len() / dim;
+        let blocks: Vec<Vec<f32>> = (0..n.div_ceil(FAST_EMBED_ROWS))
+            .into_par_iter()
             .map_init(
-                || (weights.net(1), Vec::new()),
-                |(fast, buf), (b, block)| {
+                || (weights.net(1), Vec::new(), Vec::new()),
+                |(fast, buf, floats), b| {
                     let first = b * FAST_EMBED_ROWS;
+                    let end = (first + FAST_EMBED_ROWS).min(n);
+                    let block = held.floats(first * dim..end * dim, floats);
                     let rows = match raw {
                         true => {
                             crate::data::check_finite(block, dim, first, origin)?;
@@ -132,6 +131,34 @@ impl Model {
             )
             .collect::<Result<_>>()?;
         Ok(blocks.concat())
+    }
+}
+
+/// Samples to embed as they are held: f32 values, or bytes read as floats a pass at a time.
+#[derive(Clone, Copy)]
+enum Held<'a> {
+    Floats(&'a [f32]),
+    Bytes(&'a [u8]),
+}
+
+impl Held<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Held::Floats(v) => v.len(),
+            Held::Bytes(b) => b.len(),
+        }
+    }
+
+    /// The values in `range` as f32: borrowed, or converted into `buf`.
+    fn floats<'b>(&'b self, range: std::ops::Range<usize>, buf: &'b mut Vec<f32>) -> &'b [f32] {
+        match self {
+            Held::Floats(v) => &v[range],
+            Held::Bytes(b) => {
+                buf.clear();
+                buf.extend(b[range].iter().map(|&v| f32::from(v)));
+                buf
+            }
+        }
     }
 }
 
