@@ -268,20 +268,8 @@ fn nndescent_neighbours_are_the_same_on_any_thread_count() {
     let d = dir.path();
     write_digits(d, "train", 400, 0);
     let graph = |threads: &str, out: &str| {
-        let args = ["--knn", "nndescent", "--graph-out", out, "--seed", "3"];
-        let mut all = vec!["--threads", threads];
-        all.extend([
-            "fit",
-            "--preset",
-            "paper",
-            "--data",
-            "train.npy",
-            "--model-out",
-            "M",
-        ]);
-        all.extend(["--epochs", "1", "--quiet"]);
-        all.extend(args);
-        ok(d, &all);
+        let knn = ["--knn", "nndescent", "--graph-out", out, "--seed", "3"];
+        fit_train(d, 1, &[&["--threads", threads][..], &knn].concat());
         std::fs::read(d.join(out)).unwrap()
     };
     let one = graph("1", "g1.csv");
@@ -295,25 +283,7 @@ fn nndescent_neighbours_are_the_same_on_any_thread_count() {
     let described = cfg["training"]["neighbours"].as_str().unwrap();
     assert!(described.starts_with("nndescent-knn(k=5"), "{cfg}");
     // most of the exact graph's pairs are found
-    ok(
-        d,
-        &[
-            "fit",
-            "--preset",
-            "paper",
-            "--data",
-            "train.npy",
-            "--model-out",
-            "E",
-            "--epochs",
-            "1",
-            "--quiet",
-            "--knn",
-            "exact",
-            "--graph-out",
-            "exact.csv",
-        ],
-    );
+    fit_train(d, 1, &["--knn", "exact", "--graph-out", "exact.csv"]);
     let pairs = |f: &str| -> std::collections::HashSet<(u32, u32)> {
         graph_rows(&d.join(f))
             .into_iter()
