@@ -30,10 +30,12 @@ pub fn embed(net: &Net, inputs: &[f32], input_dim: usize, device: &Device) -> Ve
 /// matrix products choose their blocking by the number of rows, and another blocking sums in
 /// another order, so a sample among 1,000 others would map a few ulps away from the same sample
 /// alone. With every pass the same size, a sample's coordinates do not depend on what it is
-/// embedded with (a chunk of a stream, a subset, one sample). 256 rows: the MLP's forward pass
-/// measured 0–15% slower than in passes of 1,024 (the convnet's alike), 64 a third slower; one
-/// sample alone costs a pass of 256.
-pub const FAST_EMBED_ROWS: usize = 256;
+/// embedded with (a chunk of a stream, a subset, one sample). 128 rows, so that a call of 256
+/// samples runs as two passes on two threads: per row, the MLP's passes (784-256-256-2, its
+/// weights transposed for embedding) measured 1% slower than passes of 256 and 3% than 512,
+/// the convnet's 1–2% faster (`cargo run --release -p drlim --example small_calls`, one AMD
+/// EPYC Zen 4 core); one sample alone costs a pass of 128.
+pub const FAST_EMBED_ROWS: usize = 128;
 
 /// The outputs of a network on the fast CPU path for prepared inputs (`n × input_dim`); each
 /// sample's coordinates are the same whatever it is embedded with.

@@ -70,6 +70,7 @@ pub mod batch_loss;
 pub mod data;
 pub mod device;
 pub mod embed;
+pub mod embedder;
 mod error;
 pub mod eval;
 pub mod fast;
@@ -93,6 +94,7 @@ pub mod view;
 pub use augment::Augmentation;
 pub use burn::tensor::Device;
 pub use data::Dataset;
+pub use embedder::Embedder;
 pub use error::{Error, Result};
 pub use fit::{
     fit, fit_resume, fit_with, knn_source, FitOptions, Fitted, KnnMethod, KnnWeights, NetKind,

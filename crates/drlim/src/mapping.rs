@@ -5,15 +5,13 @@ use std::path::Path;
 
 use burn::module::Module;
 use burn::tensor::Device;
-use rayon::prelude::*;
 
-use crate::data::{Dataset, Samples};
-use crate::embed::{embed, embed_fast, FAST_EMBED_ROWS};
+use crate::data::Dataset;
+use crate::embed::embed;
+use crate::embedder::{Embedder, Held};
 use crate::error::{Error, Result};
-use crate::fast::{self, FastWeights, MlpWeights};
 use crate::model::{
-    decode_model, encode_model, load_model, save_model, Architecture, ModelConfig, ModelFiles, Net,
-    WEIGHTS_FILE,
+    decode_model, encode_model, load_model, save_model, ModelConfig, ModelFiles, Net, WEIGHTS_FILE,
 };
 
 /// A trained mapping: the network and its configuration.
@@ -66,11 +64,7 @@ impl Model {
     /// Maps new samples (out of sample) to `data.n × d` output coordinates. Errors name
     /// `data.origin` (for instance when its shape differs from the training data's).
     pub fn embed(&self, data: &Dataset) -> Result<Vec<f32>> {
-        let held = match data.samples() {
-            Samples::Floats(v) => Held::Floats(v),
-            Samples::Bytes(b) => Held::Bytes(b),
-        };
-        self.embed_held(held, &data.shape, &data.origin)
+        self.embed_held(Held::of(data), &data.shape, &data.origin)
     }
 
     /// [`embed`](Self::embed) for samples of `shape` held in `values` (row-major), without
@@ -80,85 +74,26 @@ impl Model {
         self.embed_held(Held::Floats(values), shape, origin)
     }
 
+    /// On the fast path through an [`Embedder`] made for this call (keep one for many calls);
+    /// elsewhere through burn, the whole input prepared first.
     fn embed_held(&self, held: Held, shape: &[usize], origin: &str) -> Result<Vec<f32>> {
+        if let Some(embedder) = Embedder::new(self) {
+            return embedder.embed_held(held, shape, origin);
+        }
         let arch = &self.config.architecture;
-        let input = &self.config.input;
         let net = self.net.valid();
         let device = net
             .devices()
             .into_iter()
             .next()
             .unwrap_or_else(Device::flex);
-        if !fast::serves(&device) {
-            let mut whole = Vec::new();
-            let values = held.floats(0..held.len(), &mut whole);
-            let inputs = input.prepare_rows(arch, values, shape, origin)?;
-            return Ok(embed(&net, &inputs, arch.input_dim(), &device));
-        }
-        // one pass of FAST_EMBED_ROWS rows per thread at a time, each on its own copy of the
-        // net with one thread: no join inside a pass, and the same result for any thread
-        // count. Each pass's rows are read as floats, checked, normalised and padded while
-        // they are in cache, and no prepared copy of the whole input is made; an MLP takes the
-        // samples as they are, its normalisation folded into its first layer.
-        let dim = input.check_size(held.len(), shape, origin)?;
-        let folded = match arch {
-            Architecture::Mlp { .. } if input.metric.is_euclidean() => MlpWeights::from_net(&net)
-                .map(|w| FastWeights::Mlp(w.with_normalisation_folded(&input.normalisation))),
-            _ => None,
-        };
-        let raw = folded.is_some();
-        let weights = folded.unwrap_or_else(|| FastWeights::of(&net));
-        let n = held.len() / dim;
-        let blocks: Vec<Vec<f32>> = (0..n.div_ceil(FAST_EMBED_ROWS))
-            .into_par_iter()
-            .map_init(
-                || (weights.net(1), Vec::new(), Vec::new()),
-                |(fast, buf, floats), b| {
-                    let first = b * FAST_EMBED_ROWS;
-                    let end = (first + FAST_EMBED_ROWS).min(n);
-                    let block = held.floats(first * dim..end * dim, floats);
-                    let rows = match raw {
-                        true => {
-                            crate::data::check_finite(block, dim, first, origin)?;
-                            block
-                        }
-                        false => {
-                            input.prepare_block_into(arch, block, shape, origin, first, buf)?
-                        }
-                    };
-                    Ok(embed_fast(&mut **fast, rows, arch.input_dim()))
-                },
-            )
-            .collect::<Result<_>>()?;
-        Ok(blocks.concat())
-    }
-}
-
-/// Samples to embed as they are held: f32 values, or bytes read as floats a pass at a time.
-#[derive(Clone, Copy)]
-enum Held<'a> {
-    Floats(&'a [f32]),
-    Bytes(&'a [u8]),
-}
-
-impl Held<'_> {
-    fn len(&self) -> usize {
-        match self {
-            Held::Floats(v) => v.len(),
-            Held::Bytes(b) => b.len(),
-        }
-    }
-
-    /// The values in `range` as f32: borrowed, or converted into `buf`.
-    fn floats<'b>(&'b self, range: std::ops::Range<usize>, buf: &'b mut Vec<f32>) -> &'b [f32] {
-        match self {
-            Held::Floats(v) => &v[range],
-            Held::Bytes(b) => {
-                buf.clear();
-                buf.extend(b[range].iter().map(|&v| f32::from(v)));
-                buf
-            }
-        }
+        let mut whole = Vec::new();
+        let values = held.floats(0..held.len(), &mut whole);
+        let inputs = self
+            .config
+            .input
+            .prepare_rows(arch, values, shape, origin)?;
+        Ok(embed(&net, &inputs, arch.input_dim(), &device))
     }
 }
 
@@ -208,12 +143,24 @@ mod tests {
                 std: vec![0.3; 5],
             },
         );
+        // wide enough that the matrix products share their work between threads
+        let wide = model(
+            Architecture::Mlp {
+                input_dim: 300,
+                hidden: vec![256, 256],
+                dim: 2,
+            },
+            vec![300],
+            Normalisation::Scale {
+                factor: 1.0 / 255.0,
+            },
+        );
         let conv = model(
             Architecture::Conv { dim: 3 },
             vec![28, 28],
             Normalisation::None,
         );
-        for (m, n) in [(&mlp, 1100), (&conv, 70)] {
+        for (m, n) in [(&mlp, 1100), (&wide, 300), (&conv, 200)] {
             let shape = m.config.input.shape.clone();
             let dim: usize = shape.iter().product();
             let x = values(n, dim);
@@ -232,14 +179,26 @@ mod tests {
             let back = m.embed_rows(&rev, &shape, "x").unwrap();
             let back: Vec<f32> = back.chunks(d).rev().flatten().copied().collect();
             assert_eq!(back, all);
-            // and whatever the threads: each pass runs on one
-            for threads in [1, 3] {
+            // and whatever the threads, whether a pass has a thread of its own (all the rows)
+            // or shares them (one pass of 100 rows or of one), and through one embedder
+            // called again and again
+            let embedder = Embedder::new(m).unwrap();
+            for threads in [1, 2, 3] {
                 let pool = rayon::ThreadPoolBuilder::new()
                     .num_threads(threads)
                     .build()
                     .unwrap();
-                let again = pool.install(|| m.embed_rows(&x, &shape, "x").unwrap());
-                assert_eq!(again, all, "{threads} threads");
+                for rows in [n, 100, 1] {
+                    let x = &x[..rows * dim];
+                    let again = pool.install(|| m.embed_rows(x, &shape, "x").unwrap());
+                    assert_eq!(again, all[..rows * d], "{threads} threads, {rows} rows");
+                    let kept = pool.install(|| embedder.embed_rows(x, &shape, "x").unwrap());
+                    assert_eq!(
+                        kept,
+                        all[..rows * d],
+                        "{threads} threads, {rows} rows, kept"
+                    );
+                }
             }
         }
     }

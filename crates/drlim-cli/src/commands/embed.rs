@@ -5,7 +5,7 @@
 use drlim::data::{load, SampleStream, SourceDtype};
 use drlim::output::{check_writable, ExtraColumn, MatrixFormat, MatrixWriter};
 use drlim::view::Column;
-use drlim::{Device, Model, Result};
+use drlim::{Device, Embedder, Model, Result};
 
 use super::columns::point_columns;
 use super::{say, show};
@@ -15,7 +15,7 @@ use crate::progress::samples_bar;
 /// Samples per block when streaming: a multiple of the fast path's passes (so blocks do not
 /// change a sample's coordinates, which do not depend on their batch anyway), and 50 MB of
 /// f32 for 28×28 images.
-const STREAM_ROWS: usize = 64 * drlim::embed::FAST_EMBED_ROWS;
+const STREAM_ROWS: usize = 128 * drlim::embed::FAST_EMBED_ROWS;
 
 pub fn run(a: EmbedArgs, device: &Device) -> Result<()> {
     MatrixFormat::from_path(&a.out)?;
@@ -75,8 +75,13 @@ fn streamed(
     let mut out = MatrixWriter::create_with(&a.out, n, model.dim(), extras)?;
     let bar = samples_bar(a.quiet, n, &format!("embedding {origin}"));
     let mut block = Vec::new();
+    // the weights prepared once for all the blocks
+    let embedder = Embedder::new(model);
     while stream.next_block(STREAM_ROWS, &mut block)? > 0 {
-        let coords = model.embed_rows(&block, &shape, &origin)?;
+        let coords = match &embedder {
+            Some(e) => e.embed_rows(&block, &shape, &origin)?,
+            None => model.embed_rows(&block, &shape, &origin)?,
+        };
         out.write_rows(&coords)?;
         bar.inc((block.len() / stream.dim()) as u64);
     }

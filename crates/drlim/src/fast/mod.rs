@@ -34,7 +34,7 @@ pub trait FastNet: Send {
     /// Maps `n` prepared inputs to n × d outputs, kept for `backward`.
     fn forward(&mut self, x: &[f32], n: usize) -> &[f32];
     /// [`forward`](Self::forward) for embedding: the same outputs, where the net may skip
-    /// what only a backward pass needs.
+    /// what only a backward pass needs, and outputs that do not depend on the net's threads.
     fn infer(&mut self, x: &[f32], n: usize) -> &[f32] {
         self.forward(x, n)
     }
@@ -73,6 +73,17 @@ impl FastWeights {
             Some(w) => FastWeights::Conv(w),
             None => FastWeights::Mlp(MlpWeights::from_net(net).expect("a conv or an mlp")),
         }
+    }
+
+    /// A network with these weights for embedding only (`infer`), whose passes use `threads`
+    /// threads (an MLP keeps its weights in the layout its products read fastest).
+    pub fn embedding_net(&self, threads: usize) -> Box<dyn FastNet> {
+        let mut net: Box<dyn FastNet> = match self {
+            FastWeights::Conv(w) => Box::new(FastConv::new(w.clone())),
+            FastWeights::Mlp(w) => Box::new(FastMlp::for_embedding(w.clone())),
+        };
+        net.set_threads(threads);
+        net
     }
 
     /// A network with these weights whose passes use `threads` threads.

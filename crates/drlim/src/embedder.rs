@@ -1,0 +1,197 @@
+//! A trained model prepared for many embedding calls on the fast CPU path: its weights are
+//! converted once (an MLP's input normalisation folded into its first layer) and the nets of
+//! one call are kept for the next, so that a call of a few samples costs their forward pass
+//! and not the preparation (about 1 ms for an MLP 784-256-256-2, as much as the pass itself).
+
+use std::sync::{Mutex, PoisonError};
+
+use burn::module::Module;
+use burn::tensor::Device;
+use rayon::prelude::*;
+
+use crate::embed::{embed_fast, FAST_EMBED_ROWS};
+use crate::error::Result;
+use crate::fast::{self, FastNet, FastWeights, MlpWeights};
+use crate::mapping::Model;
+use crate::model::{Architecture, InputSpec};
+use crate::Dataset;
+
+/// A model's mapping on the fast CPU path, for repeated calls ([`Model::embed`] makes one
+/// per call). Each sample's coordinates are those `Model::embed` gives, whatever it is
+/// embedded with and whatever the thread count.
+pub struct Embedder {
+    arch: Architecture,
+    input: InputSpec,
+    weights: FastWeights,
+    /// Whether the samples go in as they are (an MLP with its normalisation folded in), or
+    /// are normalised (and padded for the convnet) a pass at a time.
+    raw: bool,
+    /// Nets of earlier passes, lent to the next ones.
+    spare: Mutex<Vec<Box<dyn FastNet>>>,
+}
+
+impl Embedder {
+    /// The model prepared for the fast path; `None` where the fast path does not serve the
+    /// model's device (embed with [`Model::embed`] there).
+    pub fn new(model: &Model) -> Option<Self> {
+        let net = model.net.valid();
+        let device = net
+            .devices()
+            .into_iter()
+            .next()
+            .unwrap_or_else(Device::flex);
+        if !fast::serves(&device) {
+            return None;
+        }
+        let (arch, input) = (&model.config.architecture, &model.config.input);
+        let folded = match arch {
+            Architecture::Mlp { .. } if input.metric.is_euclidean() => MlpWeights::from_net(&net)
+                .map(|w| FastWeights::Mlp(w.with_normalisation_folded(&input.normalisation))),
+            _ => None,
+        };
+        Some(Self {
+            arch: arch.clone(),
+            input: input.clone(),
+            raw: folded.is_some(),
+            weights: folded.unwrap_or_else(|| FastWeights::of(&net)),
+            spare: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// Output dimension d.
+    pub fn dim(&self) -> usize {
+        self.arch.dim()
+    }
+
+    /// Maps the samples of `data` to `data.n × d` coordinates, as [`Model::embed`] does.
+    pub fn embed(&self, data: &Dataset) -> Result<Vec<f32>> {
+        self.embed_held(Held::of(data), &data.shape, &data.origin)
+    }
+
+    /// Maps samples of `shape` held in `values` (row-major), as [`Model::embed_rows`] does.
+    pub fn embed_rows(&self, values: &[f32], shape: &[usize], origin: &str) -> Result<Vec<f32>> {
+        self.embed_held(Held::Floats(values), shape, origin)
+    }
+
+    /// Passes of [`FAST_EMBED_ROWS`] rows, one per thread at a time on a single-threaded net:
+    /// no join inside a pass. Where there are fewer passes than threads, each pass's net
+    /// shares the rest out inside its matrix products, which gives the same sums. Each pass's
+    /// rows are read as floats, checked, normalised and padded while they are in cache; no
+    /// prepared copy of the whole input is made.
+    pub(crate) fn embed_held(&self, held: Held, shape: &[usize], origin: &str) -> Result<Vec<f32>> {
+        let dim = self.input.check_size(held.len(), shape, origin)?;
+        let n = held.len() / dim;
+        let passes = n.div_ceil(FAST_EMBED_ROWS);
+        let threads = (rayon::current_num_threads() / passes.max(1)).max(1);
+        let blocks: Vec<Vec<f32>> = (0..passes)
+            .into_par_iter()
+            .map_init(
+                || (self.lend(threads), Vec::new(), Vec::new()),
+                |(net, buf, floats), b| {
+                    let first = b * FAST_EMBED_ROWS;
+                    let end = (first + FAST_EMBED_ROWS).min(n);
+                    let block = held.floats(first * dim..end * dim, floats);
+                    let rows = self.prepare(block, [dim, first], shape, origin, buf)?;
+                    Ok(embed_fast(net.net(), rows, self.arch.input_dim()))
+                },
+            )
+            .collect::<Result<_>>()?;
+        Ok(blocks.concat())
+    }
+
+    /// A pass's rows (samples of `dim` values, the first being sample `first`) as the net
+    /// takes them: checked finite (raw), or normalised into `buf`.
+    fn prepare<'a>(
+        &self,
+        block: &'a [f32],
+        [dim, first]: [usize; 2],
+        shape: &[usize],
+        origin: &str,
+        buf: &'a mut Vec<f32>,
+    ) -> Result<&'a [f32]> {
+        if self.raw {
+            crate::data::check_finite(block, dim, first, origin)?;
+            return Ok(block);
+        }
+        self.input
+            .prepare_block_into(&self.arch, block, shape, origin, first, buf)
+    }
+
+    /// A net with `threads` threads: a spare one, or a new one.
+    fn lend(&self, threads: usize) -> Lent<'_> {
+        let spare = self
+            .spare
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        let mut net = spare.unwrap_or_else(|| self.weights.embedding_net(threads));
+        net.set_threads(threads);
+        Lent {
+            net: Some(net),
+            spare: &self.spare,
+        }
+    }
+}
+
+/// A net lent for a share of the passes, given back when the share is done.
+struct Lent<'a> {
+    net: Option<Box<dyn FastNet>>,
+    spare: &'a Mutex<Vec<Box<dyn FastNet>>>,
+}
+
+impl Lent<'_> {
+    fn net(&mut self) -> &mut dyn FastNet {
+        &mut **self.net.as_mut().expect("lent until dropped")
+    }
+}
+
+impl Drop for Lent<'_> {
+    fn drop(&mut self) {
+        if let Some(net) = self.net.take() {
+            self.spare
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(net);
+        }
+    }
+}
+
+/// Samples to embed as they are held: f32 values, or bytes read as floats a pass at a time.
+#[derive(Clone, Copy)]
+pub(crate) enum Held<'a> {
+    Floats(&'a [f32]),
+    Bytes(&'a [u8]),
+}
+
+impl<'a> Held<'a> {
+    /// The samples of `data`.
+    pub(crate) fn of(data: &'a Dataset) -> Self {
+        match data.samples() {
+            crate::data::Samples::Floats(v) => Held::Floats(v),
+            crate::data::Samples::Bytes(b) => Held::Bytes(b),
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Held::Floats(v) => v.len(),
+            Held::Bytes(b) => b.len(),
+        }
+    }
+
+    /// The values in `range` as f32: borrowed, or converted into `buf`.
+    pub(crate) fn floats<'b>(
+        &'b self,
+        range: std::ops::Range<usize>,
+        buf: &'b mut Vec<f32>,
+    ) -> &'b [f32] {
+        match self {
+            Held::Floats(v) => &v[range],
+            Held::Bytes(b) => {
+                buf.clear();
+                buf.extend(b[range].iter().map(|&v| f32::from(v)));
+                buf
+            }
+        }
+    }
+}
