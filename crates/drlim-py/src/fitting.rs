@@ -1,8 +1,10 @@
 //! `fit` from Python: settings from JSON, training on a thread pool without the GIL, Ctrl-C
 //! and callbacks, results as numpy arrays.
 
+use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, TryLockError};
 use std::time::Duration;
 
 use drlim::data::{Metric, NormaliseMode};
@@ -164,9 +166,10 @@ impl Settings {
 }
 
 /// A thread pool of `n_jobs` threads (scikit-learn's convention: `None` and -1 are all cores,
-/// -2 all but one). Each call has its own pool, so that nothing of it survives into a process
-/// forked afterwards.
-pub fn pool(n_jobs: Option<i64>) -> PyResult<rayon::ThreadPool> {
+/// -2 all but one), kept for the next call with as many: starting threads costs about 50 µs,
+/// as much as embedding a few samples. A process forked afterwards has none of the threads, so
+/// it leaks the parent's pools (never touches them) and starts its own.
+pub fn pool(n_jobs: Option<i64>) -> PyResult<Arc<rayon::ThreadPool>> {
     let cores = std::thread::available_parallelism().map_or(1, |c| c.get()) as i64;
     let threads = match n_jobs {
         None => cores,
@@ -177,12 +180,34 @@ pub fn pool(n_jobs: Option<i64>) -> PyResult<rayon::ThreadPool> {
         }
         Some(j) if j < 0 => (cores + 1 + j).max(1),
         Some(j) => j,
+    } as usize;
+    type Pools = (u32, BTreeMap<usize, Arc<rayon::ThreadPool>>);
+    static POOLS: Mutex<Pools> = Mutex::new((0, BTreeMap::new()));
+    let start = || {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("drlim-{i}"))
+            .build()
+            .map(Arc::new)
+            .map_err(|e| PyRuntimeError::new_err(format!("cannot start {threads} threads: {e}")))
     };
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads as usize)
-        .thread_name(|i| format!("drlim-{i}"))
-        .build()
-        .map_err(|e| PyRuntimeError::new_err(format!("cannot start {threads} threads: {e}")))
+    // a lock held by another thread when the process forked stays held in the child
+    let mut kept = match POOLS.try_lock() {
+        Ok(kept) => kept,
+        Err(TryLockError::Poisoned(p)) => p.into_inner(),
+        Err(TryLockError::WouldBlock) => return start(),
+    };
+    let pid = std::process::id();
+    if kept.0 != pid {
+        std::mem::forget(std::mem::take(&mut kept.1));
+        kept.0 = pid;
+    }
+    if let Some(pool) = kept.1.get(&threads) {
+        return Ok(pool.clone());
+    }
+    let pool = start()?;
+    kept.1.insert(threads, pool.clone());
+    Ok(pool)
 }
 
 /// Training's observer from Python: stops when asked (Ctrl-C seen by the waiting thread) and
@@ -402,9 +427,7 @@ pub fn fit<'py>(
         .map(|r| (r.epoch, r.loss, r.lr, r.pairs, r.seconds))
         .collect();
     Ok((
-        Model {
-            inner: fitted.model,
-        },
+        Model::from(fitted.model),
         embedding,
         pairs,
         weights,

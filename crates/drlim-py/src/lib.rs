@@ -30,6 +30,15 @@ use crate::errors::{guarded, to_py, Kind};
 #[pyclass(frozen, module = "drlim._drlim")]
 pub struct Model {
     inner: drlim::Model,
+    /// The weights prepared once for every `transform` (None off the fast CPU path).
+    embedder: Option<drlim::Embedder>,
+}
+
+impl From<drlim::Model> for Model {
+    fn from(inner: drlim::Model) -> Self {
+        let embedder = drlim::Embedder::new(&inner);
+        Self { inner, embedder }
+    }
 }
 
 #[pymethods]
@@ -40,7 +49,7 @@ impl Model {
     fn load(path: std::path::PathBuf) -> PyResult<Self> {
         let inner = guarded(|| drlim::Model::load(&path, &drlim::Device::flex()))
             .map_err(|e| to_py(e, Kind::Files))?;
-        Ok(Self { inner })
+        Ok(inner.into())
     }
 
     /// Writes the model directory `path` (replacing an earlier model there as a whole).
@@ -82,7 +91,7 @@ impl Model {
         let inner =
             guarded(|| drlim::Model::from_files(&files, Path::new(origin), &drlim::Device::flex()))
                 .map_err(|e| to_py(e, Kind::Data))?;
-        Ok(Self { inner })
+        Ok(inner.into())
     }
 
     /// Maps samples (n×D, n×H×W or n×1×H×W; u8, f32 or f64) to n×d float32 coordinates,
@@ -98,8 +107,12 @@ impl Model {
         let rows = Rows::from_py(x, origin)?;
         let pool = fitting::pool(n_jobs)?;
         let (values, shape) = (rows.values(), &rows.shape);
+        let embed = || match &self.embedder {
+            Some(e) => e.embed_rows(values, shape, origin),
+            None => self.inner.embed_rows(values, shape, origin),
+        };
         let coords = py
-            .detach(|| pool.install(|| guarded(|| self.inner.embed_rows(values, shape, origin))))
+            .detach(|| pool.install(|| guarded(embed)))
             .map_err(|e| to_py(e, Kind::Data))?;
         let d = self.inner.dim();
         let n = coords.len() / d;

@@ -358,6 +358,10 @@ class DrLIM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             Their coordinates.
         """
         check_is_fitted(self)
+        if self._takes_as_it_is(X):
+            # the extension checks the values (finite) and reads them in place: scikit-learn's
+            # validation of the same array would cost as much as mapping a few hundred samples
+            return self._model.transform(X, n_jobs=self.n_jobs)
         X, shape = _flatten(X)
         if shape is not None and shape != self.input_shape_:
             raise ValueError(
@@ -366,6 +370,19 @@ class DrLIM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             )
         X = validate_data(self, X, dtype=_DTYPES, reset=False)
         return self._model.transform(X, n_jobs=self.n_jobs)
+
+    def _takes_as_it_is(self, X):
+        """Whether X is an array of samples the fitted model reads without conversion: a
+        non-empty ndarray of a dtype it takes, rows of the fitted width or samples of the
+        fitted shape, and no feature names to check."""
+        return (
+            type(X) is np.ndarray
+            and X.dtype in _DTYPES
+            and X.ndim >= 2
+            and X.shape[0] > 0
+            and X.shape[1:] in ((self.n_features_in_,), tuple(self.input_shape_))
+            and not hasattr(self, "feature_names_in_")
+        )
 
     def view(self, labels=None, images=None, meta=None, *, new=None, new_labels=None,
              new_meta=None, **kwargs):
