@@ -6,12 +6,11 @@ use std::time::{Duration, Instant};
 
 use rand::{Rng, SeedableRng};
 
-use drlim::embed::embed_fast;
-use drlim::fast::fast_net;
-use drlim::model::{input_image, Architecture, Net};
+use drlim::data::{Metric, Normalisation, SourceDtype};
+use drlim::model::{input_image, Architecture, InputSpec, ModelConfig, Net, MODEL_FORMAT};
 use drlim::pairs::Pair;
 use drlim::train::{stepper, uses_fast_path, TrainConfig};
-use drlim::{Device, Result};
+use drlim::{Device, Embedder, Model, Result};
 
 /// One measured configuration.
 #[derive(Clone, Debug)]
@@ -85,20 +84,40 @@ pub fn train_throughput(
     })
 }
 
-/// Inference throughput (images per second) of `arch` at `batch` images per call, on the fast
-/// CPU path that `drlim embed` uses: prepared inputs through [`embed_fast`], which runs the
-/// network in passes of `drlim::embed::FAST_EMBED_ROWS` rows so that a sample's coordinates do not depend
-/// on its batch (input checks and normalisation excluded).
+/// Inference throughput (images per second) of `arch` at `batch` images per call, as `drlim
+/// embed` and Python's `transform` run it: through an [`Embedder`] (the weights prepared once,
+/// as a long-running embedder holds them), in passes of `drlim::embed::FAST_EMBED_ROWS` rows
+/// one per thread, the input checked as it goes (28×28 images for the convnet, its padding
+/// included).
 pub fn infer_throughput(arch: &Architecture, batch: usize, warmup: f64, seconds: f64) -> f64 {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
-    let dim = arch.input_dim();
-    let x: Vec<f32> = (0..batch * dim).map(|_| rng.random::<f32>()).collect();
+    let shape = match arch {
+        Architecture::Conv { .. } => vec![28, 28],
+        Architecture::Mlp { input_dim, .. } => vec![*input_dim],
+    };
+    let x: Vec<f32> = (0..batch * shape.iter().product::<usize>())
+        .map(|_| rng.random::<f32>())
+        .collect();
     let device = Device::flex();
-    let net = Net::seeded(arch, 0, &device);
-    // the network is converted once, as a long-running embedder would hold it
-    let mut fast = fast_net(&net);
+    let model = Model {
+        net: Net::seeded(arch, 0, &device),
+        config: ModelConfig {
+            format: MODEL_FORMAT,
+            drlim_version: env!("CARGO_PKG_VERSION").into(),
+            input: InputSpec {
+                metric: Metric::Euclidean,
+                shape: shape.clone(),
+                dtype: SourceDtype::F32,
+                normalisation: Normalisation::None,
+            },
+            architecture: arch.clone(),
+            seed: 0,
+            training: serde_json::json!({}),
+        },
+    };
+    let embedder = Embedder::new(&model).expect("the fast path serves the CPU");
     let mut f = || {
-        std::hint::black_box(embed_fast(&mut *fast, &x, dim));
+        std::hint::black_box(embedder.embed_rows(&x, &shape, "bench").expect("finite rows"));
     };
     run_for(warmup, &mut f);
     let (calls, el) = run_for(seconds, &mut f);
