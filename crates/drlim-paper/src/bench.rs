@@ -117,7 +117,11 @@ pub fn infer_throughput(arch: &Architecture, batch: usize, warmup: f64, seconds:
     };
     let embedder = Embedder::new(&model).expect("the fast path serves the CPU");
     let mut f = || {
-        std::hint::black_box(embedder.embed_rows(&x, &shape, "bench").expect("finite rows"));
+        std::hint::black_box(
+            embedder
+                .embed_rows(&x, &shape, "bench")
+                .expect("finite rows"),
+        );
     };
     run_for(warmup, &mut f);
     let (calls, el) = run_for(seconds, &mut f);

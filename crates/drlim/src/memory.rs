@@ -10,6 +10,7 @@
 use crate::data::NormaliseMode;
 use crate::fit::{FitOptions, KnnMethod, KnnWeights, NetKind};
 use crate::model::CONV_INPUT_SIDE;
+use crate::neighbours::NnDescentSource;
 use crate::train::Negatives;
 
 /// The process itself: the binary's pages, the threads' stacks and what the allocator keeps
@@ -131,8 +132,8 @@ fn graph_working_set(data: DataSize, options: &FitOptions, knn: bool) -> (u64, u
         return (0, 0);
     }
     let normalised = if on_bytes { 0 } else { n * dim * 4 };
-    let list = (k + 2).max(8);
-    let candidates = k.clamp(8, 60);
+    let settings = NnDescentSource::new(options.k, data.n, 0);
+    let (list, candidates) = (settings.list as u64, settings.max_candidates as u64);
     let builder = match method {
         // lists (index, distance, flag), the 32-d sketch, 8 trees' leaves, the sampled
         // candidates and the reverse lists; a byte copy of float samples that are bytes
