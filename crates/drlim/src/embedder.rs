@@ -6,7 +6,6 @@
 use std::sync::{Mutex, PoisonError};
 
 use burn::module::Module;
-use burn::tensor::Device;
 use rayon::prelude::*;
 
 use crate::embed::{embed_fast, FAST_EMBED_ROWS};
@@ -34,15 +33,10 @@ impl Embedder {
     /// The model prepared for the fast path; `None` where the fast path does not serve the
     /// model's device (embed with [`Model::embed`] there).
     pub fn new(model: &Model) -> Option<Self> {
-        let net = model.net.valid();
-        let device = net
-            .devices()
-            .into_iter()
-            .next()
-            .unwrap_or_else(Device::flex);
-        if !fast::serves(&device) {
+        if !fast::serves(&model.device()) {
             return None;
         }
+        let net = model.net.valid();
         let (arch, input) = (&model.config.architecture, &model.config.input);
         let folded = match arch {
             Architecture::Mlp { .. } if input.metric.is_euclidean() => MlpWeights::from_net(&net)

@@ -40,6 +40,15 @@ impl Model {
         self.config.architecture.dim()
     }
 
+    /// The device the network's weights are on (the CPU's `flex` when it names none).
+    pub fn device(&self) -> Device {
+        self.net
+            .devices()
+            .into_iter()
+            .next()
+            .unwrap_or_else(Device::flex)
+    }
+
     /// The model's directory files in memory (`config.json` and `model.safetensors`, the
     /// bytes [`save`](Self::save) writes), for keeping a model elsewhere than in a directory.
     pub fn to_files(&self) -> Result<ModelFiles> {
@@ -81,12 +90,7 @@ impl Model {
             return embedder.embed_held(held, shape, origin);
         }
         let arch = &self.config.architecture;
-        let net = self.net.valid();
-        let device = net
-            .devices()
-            .into_iter()
-            .next()
-            .unwrap_or_else(Device::flex);
+        let (net, device) = (self.net.valid(), self.device());
         let mut whole = Vec::new();
         let values = held.floats(0..held.len(), &mut whole);
         let inputs = self

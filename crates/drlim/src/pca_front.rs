@@ -8,9 +8,6 @@
 
 use std::ops::ControlFlow;
 
-use burn::module::Module;
-use burn::tensor::Device;
-
 use crate::data::{sample_indices, Dataset, Projection};
 use crate::fit::FitOptions;
 use crate::mapping::Model;
@@ -89,12 +86,7 @@ impl Front {
         let Some((projection, full)) = &self.projection else {
             return model.clone();
         };
-        let device = model
-            .net
-            .devices()
-            .into_iter()
-            .next()
-            .unwrap_or_else(Device::flex);
+        let device = model.device();
         let mut weights: std::collections::HashMap<String, Vec<f32>> = model
             .net
             .weights()

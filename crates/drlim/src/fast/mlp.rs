@@ -234,17 +234,7 @@ impl FastMlp {
     /// Starts from `weights`.
     pub fn new(weights: MlpWeights) -> Self {
         let grads = weights.tensors.iter().map(|t| vec![0.0; t.len()]).collect();
-        Self {
-            weights,
-            grads,
-            velocity: Vec::new(),
-            workers: Vec::new(),
-            rows: 0,
-            out: Vec::new(),
-            n: 0,
-            threads: rayon::current_num_threads(),
-            transposed: None,
-        }
+        Self::with(weights, grads, None)
     }
 
     /// A net that embeds (`infer`) with `weights` as they are: each layer's weight kept
@@ -257,16 +247,20 @@ impl FastMlp {
         let transposed = (0..weights.layers())
             .map(|l| transpose(&weights.tensors[2 * l], w[l + 1], w[l]))
             .collect();
+        Self::with(weights, Vec::new(), Some(transposed))
+    }
+
+    fn with(weights: MlpWeights, grads: Vec<Vec<f32>>, transposed: Option<Vec<Vec<f32>>>) -> Self {
         Self {
             weights,
-            grads: Vec::new(),
+            grads,
             velocity: Vec::new(),
             workers: Vec::new(),
             rows: 0,
             out: Vec::new(),
             n: 0,
             threads: rayon::current_num_threads(),
-            transposed: Some(transposed),
+            transposed,
         }
     }
 
@@ -285,7 +279,24 @@ impl FastMlp {
 
     /// Maps `n` inputs (`x`: n × input_dim) to n × d outputs (kept for `backward`).
     pub fn forward(&mut self, x: &[f32], n: usize) -> &[f32] {
-        self.pass(x, n)
+        let input = self.weights.widths[0];
+        assert_eq!(x.len(), n * input, "inputs must be n × input_dim");
+        let (parts, gemm_threads) = self.parts(n);
+        self.n = n;
+        self.rows = n.div_ceil(parts).max(1);
+        if self.workers.len() < parts {
+            self.workers.resize_with(parts, Worker::default);
+        }
+        let weights = &self.weights;
+        let used = &mut self.workers[..n.div_ceil(self.rows)];
+        used.par_iter_mut()
+            .zip(x.par_chunks(self.rows * input))
+            .for_each(|(w, x)| w.forward(weights, x, gemm_threads, true));
+        self.out.clear();
+        for w in used.iter() {
+            self.out.extend_from_slice(w.output());
+        }
+        &self.out
     }
 
     /// [`forward`](Self::forward) for embedding: the same outputs up to rounding, without
@@ -305,27 +316,6 @@ impl FastMlp {
         let t = self.transposed.as_deref();
         self.workers[0].forward_with(&self.weights, t, x, self.threads, false);
         self.workers[0].output()
-    }
-
-    fn pass(&mut self, x: &[f32], n: usize) -> &[f32] {
-        let input = self.weights.widths[0];
-        assert_eq!(x.len(), n * input, "inputs must be n × input_dim");
-        let (parts, gemm_threads) = self.parts(n);
-        self.n = n;
-        self.rows = n.div_ceil(parts).max(1);
-        if self.workers.len() < parts {
-            self.workers.resize_with(parts, Worker::default);
-        }
-        let weights = &self.weights;
-        let used = &mut self.workers[..n.div_ceil(self.rows)];
-        used.par_iter_mut()
-            .zip(x.par_chunks(self.rows * input))
-            .for_each(|(w, x)| w.forward(weights, x, gemm_threads, true));
-        self.out.clear();
-        for w in used.iter() {
-            self.out.extend_from_slice(w.output());
-        }
-        &self.out
     }
 
     /// Gradients of the last forward pass for the output gradient `dout` (n × d), into `grads`.

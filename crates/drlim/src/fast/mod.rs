@@ -78,19 +78,19 @@ impl FastWeights {
     /// A network with these weights for embedding only (`infer`), whose passes use `threads`
     /// threads (an MLP keeps its weights in the layout its products read fastest).
     pub fn embedding_net(&self, threads: usize) -> Box<dyn FastNet> {
-        let mut net: Box<dyn FastNet> = match self {
-            FastWeights::Conv(w) => Box::new(FastConv::new(w.clone())),
-            FastWeights::Mlp(w) => Box::new(FastMlp::for_embedding(w.clone())),
-        };
-        net.set_threads(threads);
-        net
+        self.made(threads, FastMlp::for_embedding)
     }
 
     /// A network with these weights whose passes use `threads` threads.
     pub fn net(&self, threads: usize) -> Box<dyn FastNet> {
+        self.made(threads, FastMlp::new)
+    }
+
+    /// The net of these weights, an MLP made by `mlp`, on `threads` threads.
+    fn made(&self, threads: usize, mlp: fn(MlpWeights) -> FastMlp) -> Box<dyn FastNet> {
         let mut net: Box<dyn FastNet> = match self {
             FastWeights::Conv(w) => Box::new(FastConv::new(w.clone())),
-            FastWeights::Mlp(w) => Box::new(FastMlp::new(w.clone())),
+            FastWeights::Mlp(w) => Box::new(mlp(w.clone())),
         };
         net.set_threads(threads);
         net
