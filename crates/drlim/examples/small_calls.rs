@@ -1,19 +1,18 @@
 //! What embedding costs in small calls on the fast CPU path, the figures behind the pass size
-//! (`embed::FAST_EMBED_ROWS`) and the MLP's transposed weights for embedding:
+//! (`embed::FAST_EMBED_ROWS`) and the packed kernels (`fast::packed`):
 //!
 //! ```text
 //! cargo run --release -p drlim --example small_calls
 //! ```
 //!
 //! For the convnet and an MLP 784-256-256-2: the time per row in passes of 64 to 512 rows on
-//! one thread, a call of 256 samples through an [`Embedder`] on 1 and 2 threads, and the
-//! first layer's matrix product with the weight in either layout. Best of 5 rounds each.
+//! one thread, and through an [`Embedder`] a call of 1 and of 8 samples on the calling thread
+//! and of 256 samples on 1 and 2 threads. Best of 5 rounds each.
 
 use std::hint::black_box;
 use std::time::Instant;
 
 use drlim::data::{Metric, Normalisation, SourceDtype};
-use drlim::fast::gemm::{matmul, Mat};
 use drlim::fast::FastWeights;
 use drlim::model::{Architecture, InputSpec, ModelConfig, Net, MODEL_FORMAT};
 use drlim::{Device, Embedder, Model};
@@ -76,6 +75,16 @@ fn main() {
         }
         let embedder = Embedder::new(&m).expect("the fast path serves the CPU");
         let x: Vec<f32> = (0..256 * 784).map(|i| (i % 256) as f32).collect();
+        for rows in [1, 8] {
+            let us = best_us(2000, || {
+                black_box(
+                    embedder
+                        .embed_rows(&x[..rows * 784], &shape, "x")
+                        .expect("embeds"),
+                );
+            });
+            println!("{name}: a call of {rows} samples on the calling thread: {us:.1} µs");
+        }
         for threads in [1, 2] {
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
@@ -86,15 +95,5 @@ fn main() {
             });
             println!("{name}: a call of 256 samples, {threads} threads: {us:.0} µs");
         }
-    }
-    let [m, n, k] = [128, 256, 784];
-    let a: Vec<f32> = (0..m * k).map(|i| (i % 101) as f32 / 101.0).collect();
-    let w: Vec<f32> = (0..n * k).map(|i| (i % 97) as f32 / 97.0 - 0.5).collect();
-    let mut c = vec![0.0; m * n];
-    for (layout, b) in [("out × in", Mat::t(&w, k)), ("in × out", Mat::rm(&w, n))] {
-        let us = best_us(100, || {
-            matmul([m, n, k], Mat::rm(&a, k), b, &mut c, false, 1)
-        });
-        println!("{m} × {k} · {k} × {n}, weight stored {layout}, 1 thread: {us:.0} µs");
     }
 }

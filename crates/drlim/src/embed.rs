@@ -26,33 +26,20 @@ pub fn embed(net: &Net, inputs: &[f32], input_dim: usize, device: &Device) -> Ve
     out
 }
 
-/// The fast path embeds in forward passes of exactly this many rows (the last one padded): the
-/// matrix products choose their blocking by the number of rows, and another blocking sums in
-/// another order, so a sample among 1,000 others would map a few ulps away from the same sample
-/// alone. With every pass the same size, a sample's coordinates do not depend on what it is
-/// embedded with (a chunk of a stream, a subset, one sample). 128 rows, so that a call of 256
-/// samples runs as two passes on two threads: per row, the MLP's passes (784-256-256-2, its
-/// weights transposed for embedding) measured 1% slower than passes of 256 and 3% than 512,
-/// the convnet's 1–2% faster (`cargo run --release -p drlim --example small_calls`, one AMD
-/// EPYC Zen 4 core); one sample alone costs a pass of 128.
+/// The most rows of one forward pass on the fast path (its activations stay in cache). A pass
+/// may hold fewer: each sample's coordinates are the same whatever it is embedded with (a
+/// chunk of a stream, a subset, one sample), because the packed kernels sum each output in one
+/// order for every row (`fast::packed`). A call of 256 samples runs as two passes on two
+/// threads.
 pub const FAST_EMBED_ROWS: usize = 128;
 
-/// The outputs of a network on the fast CPU path for prepared inputs (`n × input_dim`); each
-/// sample's coordinates are the same whatever it is embedded with.
+/// The outputs of a network on the fast CPU path for prepared inputs (`n × input_dim`), in
+/// passes of at most [`FAST_EMBED_ROWS`] rows on the calling thread; each sample's coordinates
+/// are the same whatever it is embedded with.
 pub fn embed_fast(net: &mut dyn FastNet, inputs: &[f32], input_dim: usize) -> Vec<f32> {
-    let d = net.dim();
-    let mut out = Vec::with_capacity(inputs.len() / input_dim * d);
-    let mut padded = Vec::new();
+    let mut out = Vec::with_capacity(inputs.len() / input_dim * net.dim());
     for block in inputs.chunks(FAST_EMBED_ROWS * input_dim) {
-        let rows = block.len() / input_dim;
-        if rows == FAST_EMBED_ROWS {
-            out.extend_from_slice(net.infer(block, rows));
-        } else {
-            padded.clear();
-            padded.extend_from_slice(block);
-            padded.resize(FAST_EMBED_ROWS * input_dim, 0.0);
-            out.extend_from_slice(&net.infer(&padded, FAST_EMBED_ROWS)[..rows * d]);
-        }
+        out.extend_from_slice(net.infer(block, block.len() / input_dim));
     }
     out
 }

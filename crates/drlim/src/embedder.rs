@@ -67,30 +67,35 @@ impl Embedder {
         self.embed_held(Held::Floats(values), shape, origin)
     }
 
-    /// Passes of [`FAST_EMBED_ROWS`] rows, one per thread at a time on a single-threaded net:
-    /// no join inside a pass. Where there are fewer passes than threads, each pass's net
-    /// shares the rest out inside its matrix products, which gives the same sums. Each pass's
-    /// rows are read as floats, checked, normalised and padded while they are in cache; no
-    /// prepared copy of the whole input is made.
+    /// Passes of at most [`FAST_EMBED_ROWS`] rows, as many at a time as there are threads,
+    /// each on one thread (a call of 256 samples on two threads: two passes of 128). Each
+    /// pass's rows are read as floats, checked, normalised and padded while they are in cache;
+    /// no prepared copy of the whole input is made.
     pub(crate) fn embed_held(&self, held: Held, shape: &[usize], origin: &str) -> Result<Vec<f32>> {
         let dim = self.input.check_size(held.len(), shape, origin)?;
         let n = held.len() / dim;
-        let passes = n.div_ceil(FAST_EMBED_ROWS);
-        let threads = (rayon::current_num_threads() / passes.max(1)).max(1);
-        let blocks: Vec<Vec<f32>> = (0..passes)
+        let rows = pass_rows(n, rayon::current_num_threads());
+        let pass = |(net, buf, floats): &mut (Lent, Vec<f32>, Vec<f32>), b: usize| {
+            let (first, end) = (b * rows, ((b + 1) * rows).min(n));
+            let block = held.floats(first * dim..end * dim, floats);
+            let rows = self.prepare(block, [dim, first], shape, origin, buf)?;
+            Ok(embed_fast(net.net(), rows, self.arch.input_dim()))
+        };
+        if n <= rows {
+            // one pass: on the calling thread, which need not be one of rayon's
+            return pass(&mut (self.lend(), Vec::new(), Vec::new()), 0);
+        }
+        let blocks: Vec<Vec<f32>> = (0..n.div_ceil(rows))
             .into_par_iter()
-            .map_init(
-                || (self.lend(threads), Vec::new(), Vec::new()),
-                |(net, buf, floats), b| {
-                    let first = b * FAST_EMBED_ROWS;
-                    let end = (first + FAST_EMBED_ROWS).min(n);
-                    let block = held.floats(first * dim..end * dim, floats);
-                    let rows = self.prepare(block, [dim, first], shape, origin, buf)?;
-                    Ok(embed_fast(net.net(), rows, self.arch.input_dim()))
-                },
-            )
+            .map_init(|| (self.lend(), Vec::new(), Vec::new()), pass)
             .collect::<Result<_>>()?;
         Ok(blocks.concat())
+    }
+
+    /// Whether `n` samples make a single pass, which runs on the calling thread: a caller
+    /// outside rayon's threads saves the hand-over (tens of µs) by not going through a pool.
+    pub fn single_pass(n: usize) -> bool {
+        n <= pass_rows(n, usize::MAX)
     }
 
     /// A pass's rows (samples of `dim` values, the first being sample `first`) as the net
@@ -111,20 +116,32 @@ impl Embedder {
             .prepare_block_into(&self.arch, block, shape, origin, first, buf)
     }
 
-    /// A net with `threads` threads: a spare one, or a new one.
-    fn lend(&self, threads: usize) -> Lent<'_> {
+    /// A net for one thread's passes: a spare one, or a new one.
+    fn lend(&self) -> Lent<'_> {
         let spare = self
             .spare
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .pop();
-        let mut net = spare.unwrap_or_else(|| self.weights.embedding_net(threads));
-        net.set_threads(threads);
+        let net = spare.unwrap_or_else(|| self.weights.embedding_net(1));
         Lent {
             net: Some(net),
             spare: &self.spare,
         }
     }
+}
+
+/// Fewest rows worth a pass of their own on another thread (waking one costs about as much
+/// as embedding a few samples).
+const MIN_PASS_ROWS: usize = 8;
+
+/// Rows per pass for `n` samples on `threads` threads: passes of at most [`FAST_EMBED_ROWS`],
+/// and at least one per thread where each gets [`MIN_PASS_ROWS`].
+fn pass_rows(n: usize, threads: usize) -> usize {
+    let passes = n
+        .div_ceil(FAST_EMBED_ROWS)
+        .max((n / MIN_PASS_ROWS).clamp(1, threads.max(1)));
+    n.div_ceil(passes).max(1)
 }
 
 /// A net lent for a share of the passes, given back when the share is done.

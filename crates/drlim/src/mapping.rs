@@ -147,7 +147,7 @@ mod tests {
                 std: vec![0.3; 5],
             },
         );
-        // wide enough that the matrix products share their work between threads
+        // wide enough for full panels of outputs and blocks of rows in the packed kernels
         let wide = model(
             Architecture::Mlp {
                 input_dim: 300,
@@ -183,8 +183,8 @@ mod tests {
             let back = m.embed_rows(&rev, &shape, "x").unwrap();
             let back: Vec<f32> = back.chunks(d).rev().flatten().copied().collect();
             assert_eq!(back, all);
-            // and whatever the threads, whether a pass has a thread of its own (all the rows)
-            // or shares them (one pass of 100 rows or of one), and through one embedder
+            // and whatever the threads, whether the rows make many passes (all of them), a few
+            // (100 rows) or one on the calling thread (one row), and through one embedder
             // called again and again
             let embedder = Embedder::new(m).unwrap();
             for threads in [1, 2, 3] {

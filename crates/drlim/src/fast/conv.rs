@@ -10,21 +10,22 @@
 
 use rayon::prelude::*;
 
+use super::conv_infer::ConvInfer;
 use super::dense::{dense_backward, relu_backward};
 use super::gemm::{matmul, Mat};
 use super::sgd::sgd_update;
 use crate::model::{Architecture, Net};
 use burn::tensor::Device;
 
-const SIDE: usize = 32;
-const K1: usize = 6;
-const O1: usize = 27; // C1 output side
+pub(super) const SIDE: usize = 32;
+pub(super) const K1: usize = 6;
+pub(super) const O1: usize = 27; // C1 output side
 const P1: usize = O1 * O1; // 729 positions
 const KK1: usize = K1 * K1; // 36
-const F1: usize = 15;
-const PS: usize = 9; // pooled side
-const PP: usize = PS * PS; // 81
-const IN2: usize = F1 * PP; // 1215
+pub(super) const F1: usize = 15;
+pub(super) const PS: usize = 9; // pooled side
+pub(super) const PP: usize = PS * PS; // 81
+pub(super) const IN2: usize = F1 * PP; // 1215
 const F2: usize = 30;
 const NONE: u16 = u16::MAX;
 /// Images per chunk of the deterministic partial sums.
@@ -248,6 +249,9 @@ pub struct FastConv {
     pub(super) velocity: Vec<Vec<f32>>,
     ws: Workspace,
     pub(super) threads: usize,
+    /// The layers packed for [`infer`](Self::infer), made on its first call and dropped by an
+    /// SGD step.
+    packed: Option<ConvInfer>,
 }
 
 impl FastConv {
@@ -260,6 +264,7 @@ impl FastConv {
             velocity: Vec::new(),
             ws: Workspace::default(),
             threads: rayon::current_num_threads(),
+            packed: None,
         }
     }
 
@@ -320,6 +325,16 @@ impl FastConv {
             *o += w.b3[i % d];
         }
         &ws.out[..n * d]
+    }
+
+    /// [`forward`](Self::forward) for embedding: the same outputs up to rounding, on one
+    /// thread, without keeping anything for a backward pass; each image's outputs do not
+    /// depend on the others.
+    pub fn infer(&mut self, x: &[f32], n: usize) -> &[f32] {
+        let w = &self.weights;
+        self.packed
+            .get_or_insert_with(|| ConvInfer::new(w))
+            .infer(x, n)
     }
 
     /// Gradients of the last forward pass for the output gradient `dout` (n × d), into `grads`.
@@ -395,6 +410,7 @@ impl FastConv {
 
     /// One SGD step with the gradients of the last backward pass (see [`sgd_update`]).
     pub fn sgd_step(&mut self, lr: f32, momentum: f32, weight_decay: f32) {
+        self.packed = None;
         let grads = self.grads.tensors();
         sgd_update(
             self.weights.tensors_mut(),

@@ -4,6 +4,7 @@
 
 use super::dense::{dense_backward, relu_backward};
 use super::gemm::{matmul, Mat};
+use super::packed::Packed;
 use super::sgd::sgd_update;
 use crate::data::Normalisation;
 use crate::model::{Architecture, Net};
@@ -97,15 +98,15 @@ fn slices(n: usize, threads: usize, params: usize) -> usize {
         .clamp(1, threads.max(1))
 }
 
-/// `w` (rows × cols, row-major) transposed.
-fn transpose(w: &[f32], rows: usize, cols: usize) -> Vec<f32> {
-    let mut t = vec![0.0; w.len()];
-    for (r, row) in w.chunks_exact(cols).enumerate().take(rows) {
-        for (c, &v) in row.iter().enumerate() {
-            t[c * rows + r] = v;
-        }
-    }
-    t
+/// The layers of `weights` packed for embedding.
+fn pack(weights: &MlpWeights) -> Vec<Packed> {
+    let w = &weights.widths;
+    (0..weights.layers())
+        .map(|l| {
+            let (wt, b) = (&weights.tensors[2 * l], &weights.tensors[2 * l + 1]);
+            Packed::new(wt, b, [w[l + 1], w[l]])
+        })
+        .collect()
 }
 
 /// The activations and gradients of one contiguous slice of the batch.
@@ -123,19 +124,6 @@ struct Worker {
 impl Worker {
     /// The forward pass of the slice `x`; the input is kept for `backward` only if `keep`.
     fn forward(&mut self, weights: &MlpWeights, x: &[f32], threads: usize, keep: bool) {
-        self.forward_with(weights, None, x, threads, keep)
-    }
-
-    /// [`forward`](Self::forward), with each layer's weight read from `transposed` (in × out)
-    /// when given.
-    fn forward_with(
-        &mut self,
-        weights: &MlpWeights,
-        transposed: Option<&[Vec<f32>]>,
-        x: &[f32],
-        threads: usize,
-        keep: bool,
-    ) {
         let w = &weights.widths;
         let n = x.len() / w[0];
         self.n = n;
@@ -151,11 +139,7 @@ impl Worker {
             let (a, z) = (if l == 0 { x } else { &before[l][..] }, &mut after[0]);
             z.resize(n * o, 0.0);
             let (wt, b) = (&weights.tensors[2 * l], &weights.tensors[2 * l + 1]);
-            let b_mat = match transposed {
-                Some(t) => Mat::rm(&t[l], o),
-                None => Mat::t(wt, i),
-            };
-            matmul([n, o, i], Mat::rm(a, i), b_mat, z, false, threads);
+            matmul([n, o, i], Mat::rm(a, i), Mat::t(wt, i), z, false, threads);
             for row in z.chunks_exact_mut(o) {
                 for (v, bias) in row.iter_mut().zip(b) {
                     *v += bias;
@@ -225,9 +209,11 @@ pub struct FastMlp {
     out: Vec<f32>,
     n: usize,
     pub(super) threads: usize,
-    /// For embedding: each layer's weight transposed (in × out), see
-    /// [`for_embedding`](Self::for_embedding).
-    transposed: Option<Vec<Vec<f32>>>,
+    /// For embedding: the layers packed for [`infer`](Self::infer), made on its first call
+    /// (or by [`for_embedding`](Self::for_embedding)) and dropped by an SGD step.
+    packed: Option<Vec<Packed>>,
+    /// `infer`'s activations, layer after layer in turn.
+    acts: [Vec<f32>; 2],
 }
 
 impl FastMlp {
@@ -237,20 +223,14 @@ impl FastMlp {
         Self::with(weights, grads, None)
     }
 
-    /// A net that embeds (`infer`) with `weights` as they are: each layer's weight kept
-    /// besides transposed (in × out), a layout the matrix products read faster (128 × 784 ×
-    /// 256 in 465–475 µs instead of 510–524, 128 × 256 × 256 in 153 instead of 201, on one
-    /// AMD EPYC Zen 4 core: `examples/small_calls.rs`), and no gradients until a backward pass
-    /// asks for them. An SGD step drops the transposed copy.
+    /// A net that embeds (`infer`) with `weights` as they are: its layers packed for
+    /// embedding at once, and no gradients until a backward pass asks for them.
     pub fn for_embedding(weights: MlpWeights) -> Self {
-        let w = &weights.widths;
-        let transposed = (0..weights.layers())
-            .map(|l| transpose(&weights.tensors[2 * l], w[l + 1], w[l]))
-            .collect();
-        Self::with(weights, Vec::new(), Some(transposed))
+        let packed = pack(&weights);
+        Self::with(weights, Vec::new(), Some(packed))
     }
 
-    fn with(weights: MlpWeights, grads: Vec<Vec<f32>>, transposed: Option<Vec<Vec<f32>>>) -> Self {
+    fn with(weights: MlpWeights, grads: Vec<Vec<f32>>, packed: Option<Vec<Packed>>) -> Self {
         Self {
             weights,
             grads,
@@ -260,7 +240,8 @@ impl FastMlp {
             out: Vec::new(),
             n: 0,
             threads: rayon::current_num_threads(),
-            transposed,
+            packed,
+            acts: Default::default(),
         }
     }
 
@@ -299,23 +280,26 @@ impl FastMlp {
         &self.out
     }
 
-    /// [`forward`](Self::forward) for embedding: the same outputs up to rounding, without
-    /// keeping the inputs for a backward pass. The batch is not cut into slices, whose matrix
-    /// products would be blocked (and summed) otherwise: the threads share each product, and
-    /// the outputs do not depend on their number.
+    /// [`forward`](Self::forward) for embedding: the same outputs up to rounding, on one
+    /// thread, without keeping anything for a backward pass. Through the packed layers, whose
+    /// sums run in one order for every row: a sample's outputs do not depend on the others.
     pub fn infer(&mut self, x: &[f32], n: usize) -> &[f32] {
         assert_eq!(
             x.len(),
             n * self.weights.widths[0],
             "inputs must be n × input_dim"
         );
-        if self.workers.is_empty() {
-            self.workers.push(Worker::default());
+        let d = self.dim();
+        let packed = self.packed.get_or_insert_with(|| pack(&self.weights));
+        let [a, b] = &mut self.acts;
+        let last = packed.len() - 1;
+        for (l, layer) in packed.iter().enumerate() {
+            b.resize(n * layer.outputs(), 0.0);
+            let input = if l == 0 { x } else { &a[..] };
+            layer.apply(input, n, b, l < last);
+            std::mem::swap(a, b);
         }
-        (self.n, self.rows) = (n, n.max(1));
-        let t = self.transposed.as_deref();
-        self.workers[0].forward_with(&self.weights, t, x, self.threads, false);
-        self.workers[0].output()
+        &a[..n * d]
     }
 
     /// Gradients of the last forward pass for the output gradient `dout` (n × d), into `grads`.
@@ -353,7 +337,7 @@ impl FastMlp {
 
     /// One SGD step with the gradients of the last backward pass.
     pub fn sgd_step(&mut self, lr: f32, momentum: f32, weight_decay: f32) {
-        self.transposed = None;
+        self.packed = None;
         let grads = self.grads.iter().map(Vec::as_slice);
         sgd_update(
             self.weights.tensors.iter_mut(),
@@ -381,10 +365,10 @@ mod tests {
         assert_eq!(slices(1024, 0, 1_000), 1);
     }
 
-    /// A net made for embedding reads its weights transposed: the same outputs up to rounding;
-    /// after an SGD step it maps with the new weights, as a training net does.
+    /// A net made for embedding maps through its packed layers: the training net's outputs up
+    /// to rounding; after an SGD step it packs the new weights, as a fresh net would.
     #[test]
-    fn an_embedding_net_maps_as_the_training_net_until_it_steps() {
+    fn an_embedding_net_maps_as_the_training_net_and_packs_again_after_a_step() {
         let arch = Architecture::Mlp {
             input_dim: 20,
             hidden: vec![16, 8],
@@ -408,12 +392,19 @@ mod tests {
         }
         assert_eq!(embed.weights, train.weights);
         let want = train.forward(&x, n).to_vec();
-        assert_ne!(want, got, "the step changed the map");
-        assert_eq!(embed.infer(&x, n), want);
+        let stepped = embed.infer(&x, n).to_vec();
+        assert_ne!(stepped, got, "the step changed the map");
+        for (a, b) in stepped.iter().zip(&want) {
+            assert!((a - b).abs() <= 1e-5 * (1.0 + b.abs()), "{a} against {b}");
+        }
+        let fresh = FastMlp::for_embedding(train.weights.clone())
+            .infer(&x, n)
+            .to_vec();
+        assert_eq!(stepped, fresh, "packed again from the new weights");
     }
 
     /// The first layer with the normalisation folded in maps the raw samples where the net
-    /// mapped the normalised ones, for each kind of normalisation; `infer` equals `forward`.
+    /// mapped the normalised ones, for each kind of normalisation; `infer` and `forward` agree.
     #[test]
     fn a_folded_normalisation_maps_raw_samples_as_the_net_maps_normalised_ones() {
         let arch = Architecture::Mlp {
@@ -444,8 +435,8 @@ mod tests {
                 .to_vec();
             let mut folded = FastMlp::new(weights.with_normalisation_folded(&norm));
             let got = folded.infer(&raw, n).to_vec();
-            assert_eq!(got, folded.forward(&raw, n));
-            for (a, b) in want.iter().zip(&got) {
+            let forward = folded.forward(&raw, n).to_vec();
+            for (a, b) in want.iter().chain(&forward).zip(got.iter().cycle()) {
                 assert!(
                     (a - b).abs() <= 1e-4 * a.abs().max(1.0),
                     "{norm:?}: {a} vs {b}"

@@ -6,11 +6,15 @@
 //! PyTorch layout) and is checked against the burn path in the tests (outputs, gradients and
 //! training steps to 1e-4). The MLP has a fast path of the same kind (plain GEMMs without an
 //! autodiff graph). Training uses them on CPU with SGD; Adam and other devices run through burn.
+//! Embedding (`FastNet::infer`) runs both nets through their own kernels instead (`packed`),
+//! which sum each sample's outputs in one order, whatever the call it comes in.
 
 mod conv;
+mod conv_infer;
 mod dense;
 pub mod gemm;
 mod mlp;
+mod packed;
 mod sgd;
 
 pub use conv::{ConvGrads, ConvWeights, FastConv};
@@ -33,8 +37,9 @@ pub trait FastNet: Send {
     fn dim(&self) -> usize;
     /// Maps `n` prepared inputs to n × d outputs, kept for `backward`.
     fn forward(&mut self, x: &[f32], n: usize) -> &[f32];
-    /// [`forward`](Self::forward) for embedding: the same outputs, where the net may skip
-    /// what only a backward pass needs, and outputs that do not depend on the net's threads.
+    /// [`forward`](Self::forward) for embedding, on the calling thread: the same outputs up to
+    /// rounding, nothing kept for a backward pass, and each sample's outputs the same bits
+    /// whatever the other samples of the call (the layers packed, see `packed`).
     fn infer(&mut self, x: &[f32], n: usize) -> &[f32] {
         self.forward(x, n)
     }
@@ -75,8 +80,8 @@ impl FastWeights {
         }
     }
 
-    /// A network with these weights for embedding only (`infer`), whose passes use `threads`
-    /// threads (an MLP keeps its weights in the layout its products read fastest).
+    /// A network with these weights for embedding only (`infer`), its layers packed at once;
+    /// `threads` serves its training passes, should it be trained.
     pub fn embedding_net(&self, threads: usize) -> Box<dyn FastNet> {
         self.made(threads, FastMlp::for_embedding)
     }
@@ -123,6 +128,9 @@ impl FastNet for FastConv {
     }
     fn forward(&mut self, x: &[f32], n: usize) -> &[f32] {
         FastConv::forward(self, x, n)
+    }
+    fn infer(&mut self, x: &[f32], n: usize) -> &[f32] {
+        FastConv::infer(self, x, n)
     }
     fn backward(&mut self, dout: &[f32]) {
         FastConv::backward(self, dout)
