@@ -112,7 +112,10 @@ impl Model {
             None => self.inner.embed_rows(values, shape, origin),
         };
         let coords = py
-            .detach(|| pool.install(|| guarded(embed)))
+            .detach(|| match &self.embedder {
+                Some(_) if drlim::Embedder::single_pass(rows.n) => guarded(embed),
+                _ => pool.install(|| guarded(embed)),
+            })
             .map_err(|e| to_py(e, Kind::Data))?;
         let d = self.inner.dim();
         let n = coords.len() / d;
