@@ -86,9 +86,9 @@ pub fn train_throughput(
 
 /// Inference throughput (images per second) of `arch` at `batch` images per call, as `drlim
 /// embed` and Python's `transform` run it: through an [`Embedder`] (the weights prepared once,
-/// as a long-running embedder holds them), in passes of `drlim::embed::FAST_EMBED_ROWS` rows
-/// one per thread, the input checked as it goes (28×28 images for the convnet, its padding
-/// included).
+/// as a long-running embedder holds them), in passes of at most `drlim::embed::FAST_EMBED_ROWS`
+/// rows one per thread, the input checked as it goes (28×28 images for the convnet, its
+/// padding included).
 pub fn infer_throughput(arch: &Architecture, batch: usize, warmup: f64, seconds: f64) -> f64 {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
     let shape = match arch {

@@ -107,14 +107,10 @@ impl Model {
         let rows = Rows::from_py(x, origin)?;
         let pool = fitting::pool(n_jobs)?;
         let (values, shape) = (rows.values(), &rows.shape);
-        let embed = || match &self.embedder {
-            Some(e) => e.embed_rows(values, shape, origin),
-            None => self.inner.embed_rows(values, shape, origin),
-        };
         let coords = py
             .detach(|| match &self.embedder {
-                Some(_) if drlim::Embedder::single_pass(rows.n) => guarded(embed),
-                _ => pool.install(|| guarded(embed)),
+                Some(e) => guarded(|| e.embed_rows_on(&pool, values, shape, origin)),
+                None => pool.install(|| guarded(|| self.inner.embed_rows(values, shape, origin))),
             })
             .map_err(|e| to_py(e, Kind::Data))?;
         let d = self.inner.dim();

@@ -184,15 +184,15 @@ mod tests {
             let back: Vec<f32> = back.chunks(d).rev().flatten().copied().collect();
             assert_eq!(back, all);
             // and whatever the threads, whether the rows make many passes (all of them), a few
-            // (100 rows) or one on the calling thread (one row), and through one embedder
-            // called again and again
+            // (100 rows, 9) or one on the calling thread (one row), and through one embedder
+            // called again and again, from the pool's threads or from outside them
             let embedder = Embedder::new(m).unwrap();
             for threads in [1, 2, 3] {
                 let pool = rayon::ThreadPoolBuilder::new()
                     .num_threads(threads)
                     .build()
                     .unwrap();
-                for rows in [n, 100, 1] {
+                for rows in [n, 100, 9, 1] {
                     let x = &x[..rows * dim];
                     let again = pool.install(|| m.embed_rows(x, &shape, "x").unwrap());
                     assert_eq!(again, all[..rows * d], "{threads} threads, {rows} rows");
@@ -202,6 +202,8 @@ mod tests {
                         all[..rows * d],
                         "{threads} threads, {rows} rows, kept"
                     );
+                    let on = embedder.embed_rows_on(&pool, x, &shape, "x").unwrap();
+                    assert_eq!(on, all[..rows * d], "{threads} threads, {rows} rows, on");
                 }
             }
         }
