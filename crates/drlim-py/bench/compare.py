@@ -4,6 +4,7 @@ split (1,370 train / 588 test, as `drlim experiment mnist-4-9` splits them).
     python crates/drlim-py/bench/compare.py speed  [--rounds 3] [--epochs 20]
     python crates/drlim-py/bench/compare.py peers
     python crates/drlim-py/bench/compare.py onnx   [--rounds 3]
+    python crates/drlim-py/bench/compare.py calls  [--rounds 3]
 
 `speed`: the same fit (the paper's convnet, --epochs, seed 0, 2 threads) from the command line
 and from Python, alternated --rounds times, wall time each; then transform throughput from
@@ -14,7 +15,9 @@ accuracy (a 5-NN classifier on the train map, scored on the test map) and trustw
 and openTSNE (umap-learn and openTSNE must be installed). `onnx`: `drlim export`'s wall time,
 and ONNX Runtime's throughput on the exported graph (2 intra-op threads, raw float32 pixels in)
 beside drlim's `transform` (2 threads) on the same 20,000 digits, then in calls of 256 of them,
-alternated, for the convnet and an MLP (onnxruntime must be installed). Prints one line per measurement.
+alternated, for the convnet and an MLP (onnxruntime must be installed). `calls`: the calls of 256
+digits again, each side in a process of its own (alternated, --rounds each): in one process, ORT's
+intra-op threads spin on after its calls and slow whatever runs next. Prints one line per measurement.
 """
 
 import argparse
@@ -213,9 +216,54 @@ def onnx(rounds):
             )
 
 
+def calls(rounds):
+    """Per net, --rounds alternated processes of each side timing 9 rounds of 200 calls of 256."""
+    for net in ["conv", "mlp"]:
+        got = {"drlim": [], "ort": []}
+        for _ in range(rounds):
+            for who in got:
+                out = subprocess.run([sys.executable, __file__, "_calls", who, net], check=True,
+                                     capture_output=True, text=True).stdout
+                got[who].append(float(out.split()[-1]))
+        ratios = [t / d for d, t in zip(got["drlim"], got["ort"])]
+        print(f"calls of 256 samples, {net}, 2 threads, each side in its own process ({rounds} alternated, "
+              f"median µs per call of 9 rounds of 200): drlim {', '.join(f'{v:.0f}' for v in got['drlim'])}; "
+              f"ORT {', '.join(f'{v:.0f}' for v in got['ort'])}; drlim/ORT speed {', '.join(f'{r:.2f}' for r in ratios)}",
+              flush=True)
+
+
+def calls_alone(who, net):
+    """One side's median µs per call of 256 digits (9 rounds of 200 calls, after 20 to warm up)."""
+    Xtr, _, _, _ = split()
+    kw = {"hidden": (256, 256)} if net == "mlp" else {}
+    est = drlim.DrLIM(net=net, epochs=1, random_state=0, n_jobs=2, **kw).fit(Xtr[:200])
+    small = np.ascontiguousarray(np.resize(Xtr, (256, 28, 28))).astype(np.float32)
+    fn = lambda: est.transform(small)
+    if who == "ort":
+        import onnxruntime as ort
+
+        tmp = tempfile.mkdtemp()
+        est.export_onnx(f"{tmp}/m.onnx")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 2
+        session = ort.InferenceSession(f"{tmp}/m.onnx", options, providers=["CPUExecutionProvider"])
+        fn = lambda: session.run(None, {"input": small})
+    for _ in range(20):
+        fn()
+    per_call = []
+    for _ in range(9):
+        t = time.perf_counter()
+        for _ in range(200):
+            fn()
+        per_call.append((time.perf_counter() - t) / 200 * 1e6)
+    print(np.median(per_call))
+
+
 def main():
+    if sys.argv[1:2] == ["_calls"]:
+        return calls_alone(*sys.argv[2:4])
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("what", choices=["speed", "peers", "onnx"])
+    p.add_argument("what", choices=["speed", "peers", "onnx", "calls"])
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--epochs", type=int, default=20)
     a = p.parse_args()
@@ -224,6 +272,8 @@ def main():
         speed(a.rounds, a.epochs)
     elif a.what == "onnx":
         onnx(a.rounds)
+    elif a.what == "calls":
+        calls(a.rounds)
     else:
         peers()
 
