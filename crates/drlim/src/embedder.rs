@@ -73,15 +73,7 @@ impl Embedder {
     /// read as floats, checked, normalised and padded while they are in cache; no prepared
     /// copy of the whole input is made.
     pub(crate) fn embed_held(&self, held: Held, shape: &[usize], origin: &str) -> Result<Vec<f32>> {
-        let call = self.call(held, shape, origin, rayon::current_num_threads())?;
-        if call.passes() <= 1 {
-            return self.pass(&call, 0);
-        }
-        let blocks: Vec<Vec<f32>> = (0..call.passes())
-            .into_par_iter()
-            .map_init(|| self.kit(), |kit, b| self.pass_with(&call, b, kit))
-            .collect::<Result<_>>()?;
-        Ok(blocks.concat())
+        self.run(&self.call(held, shape, origin, rayon::current_num_threads())?)
     }
 
     /// [`embed_rows`](Self::embed_rows) on `pool`'s threads, called from outside them; a call
@@ -96,12 +88,28 @@ impl Embedder {
         shape: &[usize],
         origin: &str,
     ) -> Result<Vec<f32>> {
-        let held = Held::Floats(values);
-        let call = self.call(held, shape, origin, pool.current_num_threads())?;
+        let call = self.call(
+            Held::Floats(values),
+            shape,
+            origin,
+            pool.current_num_threads(),
+        )?;
         if call.passes() <= 1 {
-            return self.pass(&call, 0);
+            return self.run(&call);
         }
-        pool.install(|| self.embed_held(held, shape, origin))
+        pool.install(|| self.run(&call))
+    }
+
+    /// The passes of `call`: a single one on the calling thread, more on rayon's threads.
+    fn run(&self, call: &Call) -> Result<Vec<f32>> {
+        if call.passes() <= 1 {
+            return self.pass(call, 0);
+        }
+        let blocks: Vec<Vec<f32>> = (0..call.passes())
+            .into_par_iter()
+            .map_init(|| self.kit(), |kit, b| self.pass_with(call, b, kit))
+            .collect::<Result<_>>()?;
+        Ok(blocks.concat())
     }
 
     /// The samples of a call, checked against the model's input, and its passes on `threads`

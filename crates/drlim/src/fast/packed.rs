@@ -24,21 +24,12 @@ enum Isa {
 }
 
 impl Isa {
+    /// The best instruction set this machine runs.
     fn detect() -> Self {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if is_x86_feature_detected!("avx512f") {
-                return Isa::Avx512;
-            }
-            if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
-                return Isa::Avx2;
-            }
-        }
-        Isa::Plain
+        Self::available()[0]
     }
 
     /// Every instruction set this machine runs, best first (the tests try each).
-    #[cfg(test)]
     fn available() -> Vec<Self> {
         let mut all = Vec::new();
         #[cfg(target_arch = "x86_64")]
@@ -204,7 +195,7 @@ unsafe fn apply_with<V: Lanes, const MR: usize>(
         );
         let (mut col, mut panel) = (0, p.panels.as_ptr());
         while col < o {
-            let wide = panel_width(p.isa, o - col) == 2 * V::L;
+            let width = panel_width(p.isa, o - col);
             let tile = Tile {
                 x: xs,
                 stride,
@@ -214,15 +205,14 @@ unsafe fn apply_with<V: Lanes, const MR: usize>(
                 bias: p.bias.as_ptr().add(col),
                 y: ys.add(col),
                 o,
-                cols: (o - col).min(if wide { 2 * V::L } else { V::L }),
+                cols: (o - col).min(width),
                 relu,
             };
-            if wide {
+            if width == 2 * V::L {
                 rows_of::<V, 2, MR>(tile, r);
             } else {
                 rows_of::<V, 1, MR>(tile, r);
             }
-            let width = if wide { 2 * V::L } else { V::L };
             (col, panel) = (col + width, panel.add(k * width));
         }
         first += r;
